@@ -1,0 +1,298 @@
+//! The model as written: plain, serialisable data that a script builds once.
+//!
+//! The script layer fills these types through their validating constructors (so a bad number is
+//! reported at the line that wrote it); [`validate`] then checks the whole-model rules (names that
+//! must exist, weights that must not sum to zero, ...) and derives the [`Checked`] model that the
+//! engine and the analyses consume. Durations are seconds (`_s`), rates are per second.
+
+pub mod dist;
+pub mod spec;
+pub mod units;
+pub mod validate;
+
+pub use dist::{Component, Dist, DistError};
+pub use spec::*;
+pub use validate::{Checked, ModelError, ValidationErrors, validate};
+
+use serde::{Deserialize, Serialize};
+
+/// Where in a script an item was declared, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A whole system model: resources, endpoints, workload, objectives and scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub name: String,
+    /// The script it came from, if any.
+    pub source: Option<String>,
+    pub resources: Vec<Resource>,
+    pub endpoints: Vec<Endpoint>,
+    pub workload: Option<Workload>,
+    pub slos: Vec<Slo>,
+    pub scenarios: Vec<Scenario>,
+    pub settings: Settings,
+}
+
+impl Model {
+    pub fn new(name: impl Into<String>) -> Model {
+        Model {
+            name: name.into(),
+            source: None,
+            resources: Vec::new(),
+            endpoints: Vec::new(),
+            workload: None,
+            slos: Vec::new(),
+            scenarios: Vec::new(),
+            settings: Settings::default(),
+        }
+    }
+
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+
+    /// A file-system friendly form of the model's name (`ebook-scene-packer-v2`).
+    pub fn slug(&self) -> String {
+        let mut out = String::new();
+        for c in self.name.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        let out = out.trim_matches('-').to_string();
+        if out.is_empty() { "model".to_string() } else { out }
+    }
+}
+
+/// A named queueing resource of the system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub name: String,
+    pub kind: ResourceKind,
+    pub origin: Option<Origin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResourceKind {
+    Station(StationSpec),
+    Proxy(ProxySpec),
+    App(AppSpec),
+    Database(DatabaseSpec),
+    Cache(CacheSpec),
+    External(ExternalSpec),
+    Background(BackgroundSpec),
+}
+
+impl ResourceKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ResourceKind::Station(_) => "station",
+            ResourceKind::Proxy(_) => "proxy",
+            ResourceKind::App(_) => "app",
+            ResourceKind::Database(_) => "database",
+            ResourceKind::Cache(_) => "cache",
+            ResourceKind::External(_) => "external",
+            ResourceKind::Background(_) => "background",
+        }
+    }
+}
+
+/// A request class: a name, a weight in the mix and the steps it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub name: String,
+    /// Relative weight in the mix (Locust's `@task(5)`); 0 for an endpoint only run on start.
+    pub weight: f64,
+    pub steps: Vec<Step>,
+    /// The app serving it; inferred by [`validate`] when the model has one app.
+    pub app: Option<String>,
+    /// Client-side timeout (nginx `proxy_read_timeout`), seconds.
+    pub timeout_s: Option<f64>,
+    pub retry: Option<RetrySpec>,
+    pub origin: Option<Origin>,
+}
+
+/// Client retries after an error or a timeout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrySpec {
+    /// Retries after the first attempt.
+    pub count: u32,
+    /// Wait before each retry.
+    pub backoff: Dist,
+}
+
+/// One step of an endpoint's flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// CPU work on the serving app instance: waits for a core, holds it for `demand`.
+    Compute { app: String, demand: Dist },
+    /// A visit to a generic station; `service` overrides the station's own service time.
+    Visit { station: String, service: Option<Dist> },
+    /// A database query: reads go to a replica (or the primary without one), writes to the primary.
+    Query { db: String, op: QueryOp, service: Dist },
+    /// A cache lookup: hits with `hit_ratio`; a miss runs `miss` and then a cache set.
+    CacheGet { cache: String, hit_ratio: f64, miss: Vec<Step> },
+    /// A call to an external dependency; `delay` overrides its own delay distribution.
+    Call { external: String, delay: Option<Dist> },
+    /// Fire-and-forget: a job of `service` for a background queue; the request does not wait.
+    Enqueue { queue: String, service: Dist },
+    /// With `probability` runs `then`, otherwise `otherwise`.
+    Branch { probability: f64, then: Vec<Step>, otherwise: Vec<Step> },
+    /// Runs `steps` `times` times in a row (the N+1 query pattern).
+    Repeat { times: u32, steps: Vec<Step> },
+    /// A pure delay that holds whatever the request holds (a sleep, an unmodelled call).
+    Delay { delay: Dist },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryOp {
+    Read,
+    Write,
+}
+
+/// How the system is loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Workload {
+    /// Locust/k6-style virtual users: pick an endpoint by weight, wait for it, think, repeat.
+    Closed {
+        users: u32,
+        think: Dist,
+        /// Endpoint each user runs once when it starts (a login).
+        on_start: Option<String>,
+    },
+    /// Requests arrive on their own, whatever the response times.
+    Open { arrivals: Arrivals },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "process", rename_all = "snake_case")]
+pub enum Arrivals {
+    /// A Poisson process.
+    Poisson { rate_per_s: f64 },
+    /// A renewal process with this inter-arrival distribution.
+    Renewal { interarrival: Dist },
+}
+
+impl Arrivals {
+    pub fn rate_per_s(&self) -> f64 {
+        match self {
+            Arrivals::Poisson { rate_per_s } => *rate_per_s,
+            Arrivals::Renewal { interarrival } => 1.0 / interarrival.mean(),
+        }
+    }
+}
+
+impl Workload {
+    /// The load level a stage target scales: users (closed) or arrivals per second (open).
+    pub fn base_level(&self) -> f64 {
+        match self {
+            Workload::Closed { users, .. } => f64::from(*users),
+            Workload::Open { arrivals } => arrivals.rate_per_s(),
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Workload::Closed { .. })
+    }
+}
+
+/// A service-level objective, global (over all endpoints) or for one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slo {
+    pub endpoint: Option<String>,
+    pub targets: Vec<Target>,
+    /// Apdex threshold T for this scope, seconds (else the global one, else the settings').
+    pub apdex_t_s: Option<f64>,
+    pub origin: Option<Origin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "metric", rename_all = "snake_case")]
+pub enum Target {
+    /// The `percentile` (e.g. 95, 99.9) of the response time stays below `max_s`.
+    Latency { percentile: f64, max_s: f64 },
+    /// Failed requests / all requests stays below `max`.
+    ErrorRate { max: f64 },
+    /// Successful requests / all requests stays at or above `min`.
+    Availability { min: f64 },
+    /// The Apdex score (with the scope's threshold T) stays at or above `min`.
+    Apdex { min: f64 },
+}
+
+/// A named run of the model: its load profile over time and how to report it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    /// Load level (users or arrivals/s) at time 0; defaults to the workload's own level when
+    /// there are no stages, 0 otherwise (as in k6).
+    pub start_level: Option<f64>,
+    /// k6-style stages: each moves the level linearly to `target` over `duration_s`.
+    pub stages: Vec<Stage>,
+    /// Length of a stage-less (steady-state) run, seconds.
+    pub duration_s: Option<f64>,
+    pub warmup: Warmup,
+    pub origin: Option<Origin>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub duration_s: f64,
+    pub target: f64,
+}
+
+/// Which initial part of a run the steady-state figures leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Warmup {
+    /// Stage-less scenarios: MSER-5 truncation; scenarios with stages: the whole run (as k6).
+    Auto,
+    /// Leave out this many seconds.
+    Fixed { seconds: f64 },
+    /// Report the whole run.
+    None,
+}
+
+/// Run-wide settings that bound the simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Cap on requests alive at once (queued or in service); arrivals beyond it are refused and
+    /// counted, so an overloaded open workload keeps bounded memory.
+    pub max_in_flight: u32,
+    /// Width of a time-series window, seconds; `None` picks one from the run length.
+    pub window_s: Option<f64>,
+    /// Length of a steady-state run when a scenario gives none, seconds.
+    pub default_duration_s: f64,
+    /// Apdex threshold T for endpoints without an Apdex objective, seconds.
+    pub apdex_t_s: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_in_flight: 100_000,
+            window_s: None,
+            default_duration_s: 3600.0,
+            apdex_t_s: 0.5,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Formatting of physical quantities for people: durations in the unit a reader expects.
+
+/// Formats a duration given in seconds with a unit that keeps 3 significant figures readable:
+/// `850 µs`, `12.3 ms`, `4.20 s`, `30 min`, `2 h`.
+pub fn fmt_duration(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return format!("{seconds} s");
+    }
+    let a = seconds.abs();
+    if a == 0.0 {
+        "0 s".to_string()
+    } else if a < 1e-3 {
+        format!("{} µs", sig3(seconds * 1e6))
+    } else if a < 1.0 {
+        format!("{} ms", sig3(seconds * 1e3))
+    } else if a < 120.0 {
+        format!("{} s", sig3(seconds))
+    } else if a < 7200.0 {
+        format!("{} min", sig3(seconds / 60.0))
+    } else if a < 3.0 * 86400.0 {
+        format!("{} h", sig3(seconds / 3600.0))
+    } else {
+        format!("{} d", sig3(seconds / 86400.0))
+    }
+}
+
+/// Formats a number with 3 significant figures, without a trailing `.0`.
+pub fn sig3(x: f64) -> String {
+    let a = x.abs();
+    let decimals = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_pick_a_readable_unit() {
+        assert_eq!(fmt_duration(0.000_85), "850 µs");
+        assert_eq!(fmt_duration(0.0123), "12.3 ms");
+        assert_eq!(fmt_duration(0.2), "200 ms");
+        assert_eq!(fmt_duration(4.2), "4.2 s");
+        assert_eq!(fmt_duration(1800.0), "30 min");
+        assert_eq!(fmt_duration(7200.0), "2 h");
+    }
+}
