@@ -4,4 +4,11 @@
 //! [`report`]. The Rhai script builds a plain [`model::Model`] once; the engine never calls back
 //! into it.
 
+pub mod analysis;
+pub mod cli;
+pub mod engine;
 pub mod model;
+pub mod montecarlo;
+pub mod report;
+pub mod script;
+pub mod stats;

@@ -93,18 +93,25 @@ fn positive(what: &'static str, value: f64) -> Result<f64, DistError> {
 
 impl Dist {
     pub fn constant(value_s: f64) -> Result<Dist, DistError> {
-        Ok(Dist::Constant { value_s: non_negative("constant value", value_s)? })
+        Ok(Dist::Constant {
+            value_s: non_negative("constant value", value_s)?,
+        })
     }
 
     pub fn exponential(mean_s: f64) -> Result<Dist, DistError> {
-        Ok(Dist::Exponential { mean_s: positive("exponential mean", mean_s)? })
+        Ok(Dist::Exponential {
+            mean_s: positive("exponential mean", mean_s)?,
+        })
     }
 
     pub fn uniform(low_s: f64, high_s: f64) -> Result<Dist, DistError> {
         let low_s = non_negative("uniform low", low_s)?;
         let high_s = non_negative("uniform high", high_s)?;
         if low_s > high_s {
-            return Err(DistError::UniformOrder { low: low_s, high: high_s });
+            return Err(DistError::UniformOrder {
+                low: low_s,
+                high: high_s,
+            });
         }
         Ok(Dist::Uniform { low_s, high_s })
     }
@@ -125,7 +132,10 @@ impl Dist {
         let mean_s = positive("lognormal mean", mean_s)?;
         let sd_s = non_negative("lognormal sd", sd_s)?;
         let sigma2 = (1.0 + (sd_s / mean_s).powi(2)).ln();
-        Ok(Dist::LogNormal { mu: mean_s.ln() - sigma2 / 2.0, sigma: sigma2.sqrt() })
+        Ok(Dist::LogNormal {
+            mu: mean_s.ln() - sigma2 / 2.0,
+            sigma: sigma2.sqrt(),
+        })
     }
 
     /// Lognormal fitted to a median and a 95th percentile, as read off an APM.
@@ -136,16 +146,25 @@ impl Dist {
         let p50_s = positive("lognormal p50", p50_s)?;
         let p95_s = positive("lognormal p95", p95_s)?;
         if p95_s <= p50_s {
-            return Err(DistError::PercentileOrder { p50: p50_s, p95: p95_s });
+            return Err(DistError::PercentileOrder {
+                p50: p50_s,
+                p95: p95_s,
+            });
         }
-        Ok(Dist::LogNormal { mu: p50_s.ln(), sigma: (p95_s.ln() - p50_s.ln()) / Z95 })
+        Ok(Dist::LogNormal {
+            mu: p50_s.ln(),
+            sigma: (p95_s.ln() - p50_s.ln()) / Z95,
+        })
     }
 
     /// Erlang-k with the given mean: the sum of `k` exponential phases.
     pub fn erlang(k: u32, mean_s: f64) -> Result<Dist, DistError> {
         let k = positive("erlang k", f64::from(k))?;
         let mean_s = positive("erlang mean", mean_s)?;
-        Ok(Dist::Gamma { shape: k, scale_s: mean_s / k })
+        Ok(Dist::Gamma {
+            shape: k,
+            scale_s: mean_s / k,
+        })
     }
 
     pub fn gamma(shape: f64, scale_s: f64) -> Result<Dist, DistError> {
@@ -185,7 +204,9 @@ impl Dist {
         if components.is_empty() {
             return Err(DistError::Empty { what: "mixture" });
         }
-        let valid = components.iter().all(|c| c.weight.is_finite() && c.weight >= 0.0);
+        let valid = components
+            .iter()
+            .all(|c| c.weight.is_finite() && c.weight >= 0.0);
         let total: f64 = components.iter().map(|c| c.weight).sum();
         if !valid || total <= 0.0 {
             return Err(DistError::MixtureWeights);
@@ -212,7 +233,11 @@ impl Dist {
             Dist::Empirical { samples_s } => samples_s.iter().sum::<f64>() / samples_s.len() as f64,
             Dist::Mixture { components } => {
                 let total: f64 = components.iter().map(|c| c.weight).sum();
-                components.iter().map(|c| c.weight * c.dist.mean()).sum::<f64>() / total
+                components
+                    .iter()
+                    .map(|c| c.weight * c.dist.mean())
+                    .sum::<f64>()
+                    / total
             }
         }
     }
@@ -258,7 +283,11 @@ impl Dist {
     /// The squared coefficient of variation `Var / mean^2` (1 for exponential, 0 for constant).
     pub fn scv(&self) -> f64 {
         let m = self.mean();
-        if m > 0.0 { self.variance() / (m * m) } else { 0.0 }
+        if m > 0.0 {
+            self.variance() / (m * m)
+        } else {
+            0.0
+        }
     }
 
     /// True when every draw is exactly the mean (used by analytic checks of M/D/1).
@@ -281,10 +310,18 @@ impl Dist {
             }
             Dist::Pareto { shape, .. } => format!("pareto(shape {shape}, mean {})", d(self.mean())),
             Dist::Empirical { samples_s } => {
-                format!("empirical({} samples, mean {})", samples_s.len(), d(self.mean()))
+                format!(
+                    "empirical({} samples, mean {})",
+                    samples_s.len(),
+                    d(self.mean())
+                )
             }
             Dist::Mixture { components } => {
-                format!("mixture({} parts, mean {})", components.len(), d(self.mean()))
+                format!(
+                    "mixture({} parts, mean {})",
+                    components.len(),
+                    d(self.mean())
+                )
             }
         }
     }
@@ -333,7 +370,9 @@ mod tests {
     #[test]
     fn lognormal_from_percentiles_has_that_median() {
         let d = Dist::lognormal_percentiles(0.006, 0.020).unwrap();
-        let Dist::LogNormal { mu, sigma } = d else { panic!("not a lognormal") };
+        let Dist::LogNormal { mu, sigma } = d else {
+            panic!("not a lognormal")
+        };
         assert!((mu.exp() - 0.006).abs() < TOL);
         assert!(((mu + sigma * Z95).exp() - 0.020).abs() < TOL);
     }
@@ -369,8 +408,14 @@ mod tests {
         let fast = Dist::constant(0.01).unwrap();
         let slow = Dist::constant(0.5).unwrap();
         let d = Dist::mixture(vec![
-            Component { weight: 9.0, dist: fast },
-            Component { weight: 1.0, dist: slow },
+            Component {
+                weight: 9.0,
+                dist: fast,
+            },
+            Component {
+                weight: 1.0,
+                dist: slow,
+            },
         ])
         .unwrap();
         assert!((d.mean() - 0.059).abs() < TOL);

@@ -75,7 +75,11 @@ impl Model {
             }
         }
         let out = out.trim_matches('-').to_string();
-        if out.is_empty() { "model".to_string() } else { out }
+        if out.is_empty() {
+            "model".to_string()
+        } else {
+            out
+        }
     }
 }
 
@@ -144,17 +148,35 @@ pub enum Step {
     /// CPU work on the serving app instance: waits for a core, holds it for `demand`.
     Compute { app: String, demand: Dist },
     /// A visit to a generic station; `service` overrides the station's own service time.
-    Visit { station: String, service: Option<Dist> },
+    Visit {
+        station: String,
+        service: Option<Dist>,
+    },
     /// A database query: reads go to a replica (or the primary without one), writes to the primary.
-    Query { db: String, op: QueryOp, service: Dist },
+    Query {
+        db: String,
+        op: QueryOp,
+        service: Dist,
+    },
     /// A cache lookup: hits with `hit_ratio`; a miss runs `miss` and then a cache set.
-    CacheGet { cache: String, hit_ratio: f64, miss: Vec<Step> },
+    CacheGet {
+        cache: String,
+        hit_ratio: f64,
+        miss: Vec<Step>,
+    },
     /// A call to an external dependency; `delay` overrides its own delay distribution.
-    Call { external: String, delay: Option<Dist> },
+    Call {
+        external: String,
+        delay: Option<Dist>,
+    },
     /// Fire-and-forget: a job of `service` for a background queue; the request does not wait.
     Enqueue { queue: String, service: Dist },
     /// With `probability` runs `then`, otherwise `otherwise`.
-    Branch { probability: f64, then: Vec<Step>, otherwise: Vec<Step> },
+    Branch {
+        probability: f64,
+        then: Vec<Step>,
+        otherwise: Vec<Step>,
+    },
     /// Runs `steps` `times` times in a row (the N+1 query pattern).
     Repeat { times: u32, steps: Vec<Step> },
     /// A pure delay that holds whatever the request holds (a sleep, an unmodelled call).

@@ -11,7 +11,11 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum SpecError {
     #[error("`{field}` must be a whole number >= {min} (got {value})")]
-    Count { field: &'static str, min: i64, value: i64 },
+    Count {
+        field: &'static str,
+        min: i64,
+        value: i64,
+    },
     #[error("`{field}` must be a finite number > 0 (got {value})")]
     NotPositive { field: &'static str, value: f64 },
     #[error("`{field}` must be a finite number >= 0 (got {value})")]
@@ -19,7 +23,11 @@ pub enum SpecError {
     #[error("`{field}` is a probability and must lie in [0, 1] (got {value})")]
     Probability { field: &'static str, value: f64 },
     #[error("unknown {what} `{value}`; expected one of: {choices}")]
-    Choice { what: &'static str, value: String, choices: &'static str },
+    Choice {
+        what: &'static str,
+        value: String,
+        choices: &'static str,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -134,7 +142,9 @@ impl ProxySpec {
         Ok(ProxySpec {
             upstream,
             policy,
-            connections: connections.map(|c| count("connections", c, 1)).transpose()?,
+            connections: connections
+                .map(|c| count("connections", c, 1))
+                .transpose()?,
             workers: count("workers", workers, 1)?,
             service,
         })
@@ -299,7 +309,10 @@ pub struct CacheSpec {
 
 impl CacheSpec {
     pub fn new(servers: i64, service: Dist) -> Result<Self, SpecError> {
-        Ok(CacheSpec { servers: count("servers", servers, 1)?, service })
+        Ok(CacheSpec {
+            servers: count("servers", servers, 1)?,
+            service,
+        })
     }
 }
 
@@ -346,7 +359,10 @@ mod tests {
     #[test]
     fn zero_servers_are_refused_with_the_field_name() {
         let err = StationSpec::new(0, None, None).unwrap_err();
-        assert_eq!(err.to_string(), "`servers` must be a whole number >= 1 (got 0)");
+        assert_eq!(
+            err.to_string(),
+            "`servers` must be a whole number >= 1 (got 0)"
+        );
     }
 
     #[test]

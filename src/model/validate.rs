@@ -8,6 +8,9 @@
 use super::*;
 use thiserror::Error;
 
+/// Latency percentiles the runs report, hence the ones an objective may name.
+pub const REPORTED_PERCENTILES: [f64; 5] = [50.0, 90.0, 95.0, 99.0, 99.9];
+
 /// Deepest nesting of `repeat` blocks the engine supports (it keeps one counter per level).
 pub const MAX_REPEAT_DEPTH: usize = 4;
 
@@ -61,7 +64,11 @@ struct Validator<'m> {
 
 impl Validator<'_> {
     fn error(&mut self, item: String, origin: &Option<Origin>, message: impl Into<String>) {
-        self.errors.push(ModelError { item, message: message.into(), origin: origin.clone() });
+        self.errors.push(ModelError {
+            item,
+            message: message.into(),
+            origin: origin.clone(),
+        });
     }
 
     fn kind_of(&self, name: &str) -> Option<&ResourceKind> {
@@ -74,11 +81,17 @@ impl Validator<'_> {
 /// # Errors
 /// Every rule the model breaks, each naming its item and its origin.
 pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
-    let mut v = Validator { model: &model, errors: Vec::new() };
+    let mut v = Validator {
+        model: &model,
+        errors: Vec::new(),
+    };
     check_unique_names(&mut v);
     let proxy_of = check_proxies(&mut v);
-    let endpoint_app: Vec<Option<usize>> =
-        model.endpoints.iter().map(|e| check_endpoint(&mut v, e)).collect();
+    let endpoint_app: Vec<Option<usize>> = model
+        .endpoints
+        .iter()
+        .map(|e| check_endpoint(&mut v, e))
+        .collect();
     let mix = check_mix(&mut v);
     let (workload, on_start) = check_workload(&mut v);
     check_slos(&mut v);
@@ -88,28 +101,52 @@ pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
         return Err(ValidationErrors(v.errors));
     }
     let workload = workload.expect("a workload exists when there are no errors");
-    Ok(Checked { model, workload, endpoint_app, proxy_of, mix, on_start, scenarios })
+    Ok(Checked {
+        model,
+        workload,
+        endpoint_app,
+        proxy_of,
+        mix,
+        on_start,
+        scenarios,
+    })
 }
 
 fn check_unique_names(v: &mut Validator) {
     let m = v.model;
     for (i, r) in m.resources.iter().enumerate() {
         if r.name.trim().is_empty() {
-            v.error(format!("{} #{}", r.kind.type_name(), i + 1), &r.origin, "needs a name");
+            v.error(
+                format!("{} #{}", r.kind.type_name(), i + 1),
+                &r.origin,
+                "needs a name",
+            );
         }
         if m.resources[..i].iter().any(|o| o.name == r.name) {
             let msg = "another resource already has this name; names must be unique";
-            v.error(format!("{} `{}`", r.kind.type_name(), r.name), &r.origin, msg);
+            v.error(
+                format!("{} `{}`", r.kind.type_name(), r.name),
+                &r.origin,
+                msg,
+            );
         }
     }
     for (i, e) in m.endpoints.iter().enumerate() {
         if m.endpoints[..i].iter().any(|o| o.name == e.name) {
-            v.error(format!("endpoint `{}`", e.name), &e.origin, "declared twice");
+            v.error(
+                format!("endpoint `{}`", e.name),
+                &e.origin,
+                "declared twice",
+            );
         }
     }
     for (i, s) in m.scenarios.iter().enumerate() {
         if m.scenarios[..i].iter().any(|o| o.name == s.name) {
-            v.error(format!("scenario `{}`", s.name), &s.origin, "declared twice");
+            v.error(
+                format!("scenario `{}`", s.name),
+                &s.origin,
+                "declared twice",
+            );
         }
     }
     if m.endpoints.is_empty() {
@@ -122,7 +159,9 @@ fn check_proxies(v: &mut Validator) -> Vec<Option<usize>> {
     let m = v.model;
     let mut proxy_of = vec![None; m.resources.len()];
     for (i, r) in m.resources.iter().enumerate() {
-        let ResourceKind::Proxy(p) = &r.kind else { continue };
+        let ResourceKind::Proxy(p) = &r.kind else {
+            continue;
+        };
         let item = format!("proxy `{}`", r.name);
         match m.resources.iter().position(|a| a.name == p.upstream) {
             Some(a) if matches!(m.resources[a].kind, ResourceKind::App(_)) => {
@@ -133,7 +172,11 @@ fn check_proxies(v: &mut Validator) -> Vec<Option<usize>> {
                     proxy_of[a] = Some(i);
                 }
             }
-            _ => v.error(item, &r.origin, format!("upstream `{}` is not an app", p.upstream)),
+            _ => v.error(
+                item,
+                &r.origin,
+                format!("upstream `{}` is not an app", p.upstream),
+            ),
         }
     }
     proxy_of
@@ -148,14 +191,22 @@ fn check_endpoint(v: &mut Validator, e: &Endpoint) -> Option<usize> {
         apps.insert(0, a.clone());
     }
     apps.dedup();
-    let app_names: Vec<&str> =
-        v.model.resources.iter().filter(|r| matches!(r.kind, ResourceKind::App(_))).map(|r| r.name.as_str()).collect();
+    let app_names: Vec<&str> = v
+        .model
+        .resources
+        .iter()
+        .filter(|r| matches!(r.kind, ResourceKind::App(_)))
+        .map(|r| r.name.as_str())
+        .collect();
     let app = match apps.as_slice() {
         [] if app_names.len() == 1 => Some(app_names[0].to_string()),
         [] => None,
         [one] => Some(one.clone()),
         many => {
-            let msg = format!("runs on several apps ({}); an endpoint is served by one", many.join(", "));
+            let msg = format!(
+                "runs on several apps ({}); an endpoint is served by one",
+                many.join(", ")
+            );
             v.error(item.clone(), &e.origin, msg);
             None
         }
@@ -173,10 +224,18 @@ fn check_endpoint(v: &mut Validator, e: &Endpoint) -> Option<usize> {
     if let Some(t) = e.timeout_s
         && !(t.is_finite() && t > 0.0)
     {
-        v.error(item.clone(), &e.origin, format!("timeout must be > 0 (got {t} s)"));
+        v.error(
+            item.clone(),
+            &e.origin,
+            format!("timeout must be > 0 (got {t} s)"),
+        );
     }
     if !(e.weight.is_finite() && e.weight >= 0.0) {
-        v.error(item.clone(), &e.origin, format!("weight must be >= 0 (got {})", e.weight));
+        v.error(
+            item.clone(),
+            &e.origin,
+            format!("weight must be >= 0 (got {})", e.weight),
+        );
     }
     check_steps(v, &item, &e.origin, &e.steps, 0);
     app_index
@@ -185,13 +244,11 @@ fn check_endpoint(v: &mut Validator, e: &Endpoint) -> Option<usize> {
 fn collect_compute_apps(steps: &[Step], out: &mut Vec<String>) {
     for s in steps {
         match s {
-            Step::Compute { app, .. } => {
-                if !out.contains(app) {
-                    out.push(app.clone());
-                }
-            }
+            Step::Compute { app, .. } if !out.contains(app) => out.push(app.clone()),
             Step::CacheGet { miss, .. } => collect_compute_apps(miss, out),
-            Step::Branch { then, otherwise, .. } => {
+            Step::Branch {
+                then, otherwise, ..
+            } => {
                 collect_compute_apps(then, out);
                 collect_compute_apps(otherwise, out);
             }
@@ -201,7 +258,13 @@ fn collect_compute_apps(steps: &[Step], out: &mut Vec<String>) {
     }
 }
 
-fn check_steps(v: &mut Validator, item: &str, origin: &Option<Origin>, steps: &[Step], depth: usize) {
+fn check_steps(
+    v: &mut Validator,
+    item: &str,
+    origin: &Option<Origin>,
+    steps: &[Step],
+    depth: usize,
+) {
     for s in steps {
         check_step(v, item, origin, s, depth);
     }
@@ -211,10 +274,17 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
     let expect = |v: &mut Validator, name: &str, want: &str, ok: bool| {
         if v.kind_of(name).is_none() {
             let known: Vec<&str> = v.model.resources.iter().map(|r| r.name.as_str()).collect();
-            let msg = format!("uses `{name}`, which does not exist (resources: {})", known.join(", "));
+            let msg = format!(
+                "uses `{name}`, which does not exist (resources: {})",
+                known.join(", ")
+            );
             v.error(item.to_string(), origin, msg);
         } else if !ok {
-            v.error(item.to_string(), origin, format!("uses `{name}` as a {want}, but it is not one"));
+            v.error(
+                item.to_string(),
+                origin,
+                format!("uses `{name}` as a {want}, but it is not one"),
+            );
         }
     };
     match s {
@@ -225,7 +295,9 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
         Step::Visit { station, service } => match v.kind_of(station) {
             Some(ResourceKind::Station(st)) => {
                 if service.is_none() && st.service.is_none() {
-                    let msg = format!("visits station `{station}`, which has no service time; give one to the station or the visit");
+                    let msg = format!(
+                        "visits station `{station}`, which has no service time; give one to the station or the visit"
+                    );
                     v.error(item.to_string(), origin, msg);
                 }
             }
@@ -235,7 +307,11 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
             let ok = matches!(v.kind_of(db), Some(ResourceKind::Database(_)));
             expect(v, db, "database", ok);
         }
-        Step::CacheGet { cache, hit_ratio, miss } => {
+        Step::CacheGet {
+            cache,
+            hit_ratio,
+            miss,
+        } => {
             let ok = matches!(v.kind_of(cache), Some(ResourceKind::Cache(_)));
             expect(v, cache, "cache", ok);
             if let Err(e) = probability("hit_ratio", *hit_ratio) {
@@ -251,7 +327,11 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
             let ok = matches!(v.kind_of(queue), Some(ResourceKind::Background(_)));
             expect(v, queue, "background queue", ok);
         }
-        Step::Branch { probability: p, then, otherwise } => {
+        Step::Branch {
+            probability: p,
+            then,
+            otherwise,
+        } => {
             if let Err(e) = probability("branch probability", *p) {
                 v.error(item.to_string(), origin, e.to_string());
             }
@@ -260,7 +340,10 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
         }
         Step::Repeat { steps, .. } => {
             if depth + 1 > MAX_REPEAT_DEPTH {
-                let msg = format!("nests repeats {} deep; at most {MAX_REPEAT_DEPTH} are supported", depth + 1);
+                let msg = format!(
+                    "nests repeats {} deep; at most {MAX_REPEAT_DEPTH} are supported",
+                    depth + 1
+                );
                 v.error(item.to_string(), origin, msg);
             }
             check_steps(v, item, origin, steps, depth + 1);
@@ -272,12 +355,16 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
 fn check_mix(v: &mut Validator) -> Vec<f64> {
     let m = v.model;
     let total: f64 = m.endpoints.iter().map(|e| e.weight.max(0.0)).sum();
-    if !m.endpoints.is_empty() && !(total.is_finite() && total > 0.0) {
+    let positive = total.is_finite() && total > 0.0;
+    if !m.endpoints.is_empty() && !positive {
         let msg = "endpoint weights sum to zero: give at least one endpoint a weight > 0";
         v.error(format!("model `{}`", m.name), &None, msg);
         return vec![0.0; m.endpoints.len()];
     }
-    m.endpoints.iter().map(|e| e.weight.max(0.0) / total).collect()
+    m.endpoints
+        .iter()
+        .map(|e| e.weight.max(0.0) / total)
+        .collect()
 }
 
 fn check_workload(v: &mut Validator) -> (Option<Workload>, Option<usize>) {
@@ -290,17 +377,24 @@ fn check_workload(v: &mut Validator) -> (Option<Workload>, Option<usize>) {
     let item = "workload".to_string();
     let mut on_start_idx = None;
     match w {
-        Workload::Closed { on_start: Some(name), .. } => {
+        Workload::Closed {
+            on_start: Some(name),
+            ..
+        } => {
             on_start_idx = m.endpoints.iter().position(|e| &e.name == name);
             if on_start_idx.is_none() {
-                let msg = format!("on_start endpoint `{name}` does not exist (endpoints: {})", endpoint_list(m));
+                let msg = format!(
+                    "on_start endpoint `{name}` does not exist (endpoints: {})",
+                    endpoint_list(m)
+                );
                 v.error(item, &None, msg);
             }
         }
-        Workload::Open { arrivals: Arrivals::Poisson { rate_per_s } } => {
-            if !(rate_per_s.is_finite() && *rate_per_s > 0.0) {
-                v.error(item, &None, format!("arrival rate must be > 0 (got {rate_per_s}/s)"));
-            }
+        Workload::Open {
+            arrivals: Arrivals::Poisson { rate_per_s },
+        } if !(rate_per_s.is_finite() && *rate_per_s > 0.0) => {
+            let msg = format!("arrival rate must be > 0 (got {rate_per_s}/s)");
+            v.error(item, &None, msg);
         }
         _ => {}
     }
@@ -308,7 +402,11 @@ fn check_workload(v: &mut Validator) -> (Option<Workload>, Option<usize>) {
 }
 
 fn endpoint_list(m: &Model) -> String {
-    m.endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", ")
+    m.endpoints
+        .iter()
+        .map(|e| format!("`{}`", e.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_slos(v: &mut Validator) {
@@ -321,13 +419,20 @@ fn check_slos(v: &mut Validator) {
         if let Some(e) = &slo.endpoint
             && !m.endpoints.iter().any(|x| &x.name == e)
         {
-            let msg = format!("endpoint `{e}` does not exist (endpoints: {})", endpoint_list(m));
+            let msg = format!(
+                "endpoint `{e}` does not exist (endpoints: {})",
+                endpoint_list(m)
+            );
             v.error(item.clone(), &slo.origin, msg);
         }
         if let Some(t) = slo.apdex_t_s
             && !(t.is_finite() && t > 0.0)
         {
-            v.error(item.clone(), &slo.origin, format!("apdex T must be a duration > 0 (got {t} s)"));
+            v.error(
+                item.clone(),
+                &slo.origin,
+                format!("apdex T must be a duration > 0 (got {t} s)"),
+            );
         }
         for t in &slo.targets {
             if let Some(msg) = target_problem(t) {
@@ -340,17 +445,25 @@ fn check_slos(v: &mut Validator) {
 fn target_problem(t: &Target) -> Option<String> {
     match *t {
         Target::Latency { percentile, max_s } => {
-            if !(percentile > 0.0 && percentile < 100.0) {
-                Some(format!("percentile must lie in (0, 100) (got {percentile})"))
+            if !REPORTED_PERCENTILES.contains(&percentile) {
+                Some(format!(
+                    "percentile {percentile} is not reported; use one of p50, p90, p95, p99, p999"
+                ))
             } else if !(max_s.is_finite() && max_s > 0.0) {
-                Some(format!("p{percentile} target must be a duration > 0 (got {max_s} s)"))
+                Some(format!(
+                    "p{percentile} target must be a duration > 0 (got {max_s} s)"
+                ))
             } else {
                 None
             }
         }
         Target::ErrorRate { max } => probability("error_rate", max).err().map(|e| e.to_string()),
-        Target::Availability { min } => probability("availability", min).err().map(|e| e.to_string()),
-        Target::Apdex { min } => probability("apdex target", min).err().map(|e| e.to_string()),
+        Target::Availability { min } => probability("availability", min)
+            .err()
+            .map(|e| e.to_string()),
+        Target::Apdex { min } => probability("apdex target", min)
+            .err()
+            .map(|e| e.to_string()),
     }
 }
 
@@ -360,30 +473,51 @@ fn check_scenarios(v: &mut Validator) -> Vec<Scenario> {
         let item = format!("scenario `{}`", s.name);
         for (i, st) in s.stages.iter().enumerate() {
             if !(st.duration_s.is_finite() && st.duration_s >= 0.0) {
-                v.error(item.clone(), &s.origin, format!("stage {} has a negative or NaN duration", i + 1));
+                v.error(
+                    item.clone(),
+                    &s.origin,
+                    format!("stage {} has a negative or NaN duration", i + 1),
+                );
             }
             if !(st.target.is_finite() && st.target >= 0.0) {
-                v.error(item.clone(), &s.origin, format!("stage {} has a negative or NaN target", i + 1));
+                v.error(
+                    item.clone(),
+                    &s.origin,
+                    format!("stage {} has a negative or NaN target", i + 1),
+                );
             }
         }
         if s.duration_s.is_some() && !s.stages.is_empty() {
-            let msg = "gives both stages and a duration; the stages set the length, drop the duration";
+            let msg =
+                "gives both stages and a duration; the stages set the length, drop the duration";
             v.error(item.clone(), &s.origin, msg);
         }
         if let Some(d) = s.duration_s
             && !(d.is_finite() && d > 0.0)
         {
-            v.error(item.clone(), &s.origin, format!("duration must be > 0 (got {d} s)"));
+            v.error(
+                item.clone(),
+                &s.origin,
+                format!("duration must be > 0 (got {d} s)"),
+            );
         }
         if let Some(l) = s.start_level
             && !(l.is_finite() && l >= 0.0)
         {
-            v.error(item.clone(), &s.origin, format!("start level must be >= 0 (got {l})"));
+            v.error(
+                item.clone(),
+                &s.origin,
+                format!("start level must be >= 0 (got {l})"),
+            );
         }
         if let Warmup::Fixed { seconds } = s.warmup
             && !(seconds.is_finite() && seconds >= 0.0)
         {
-            v.error(item.clone(), &s.origin, format!("warm-up must be >= 0 (got {seconds} s)"));
+            v.error(
+                item.clone(),
+                &s.origin,
+                format!("warm-up must be >= 0 (got {seconds} s)"),
+            );
         }
         if total_duration(s, m.settings.default_duration_s) <= 0.0 {
             v.error(item, &s.origin, "lasts 0 s: give it stages or a duration");
@@ -422,7 +556,11 @@ fn check_settings(v: &mut Validator) {
     if let Some(w) = s.window_s
         && !(w.is_finite() && w > 0.0)
     {
-        v.error(item.clone(), &None, format!("window must be > 0 (got {w} s)"));
+        v.error(
+            item.clone(),
+            &None,
+            format!("window must be > 0 (got {w} s)"),
+        );
     }
     if !(s.default_duration_s.is_finite() && s.default_duration_s > 0.0) {
         v.error(item.clone(), &None, "default duration must be > 0");

@@ -1,0 +1,129 @@
+//! `capsim run`: simulate, print the summary, write the outputs (or a shard's partial result).
+
+use super::args::RunArgs;
+use super::error::{CliError, EXIT_SLO};
+use crate::montecarlo::shard::Partial;
+use crate::montecarlo::{self, Exec, Precision, Replications, RunParams, Shard};
+use crate::report::{self, Results, write::write_files};
+use std::io::IsTerminal;
+
+/// `--quick`: a 10 % target, 3 to 6 replications, runs never lengthened.
+pub const QUICK: Precision = Precision {
+    target: 0.10,
+    initial: 3,
+    max_replications: 6,
+    max_lengthenings: 0,
+};
+
+fn replications(a: &RunArgs) -> Result<Replications, CliError> {
+    if let Some(n) = a.replications {
+        return Ok(Replications::Fixed { n });
+    }
+    if a.quick {
+        return Ok(Replications::Precision(QUICK));
+    }
+    let mut p = Precision::DEFAULT;
+    if let Some(t) = a.precision {
+        if !(t.is_finite() && t > 0.0 && t < 1.0) {
+            return Err(CliError::Usage(format!(
+                "--precision must lie in (0, 1), e.g. 0.05 for 5 % (got {t})"
+            )));
+        }
+        p.target = t;
+    }
+    if let Some(m) = a.max_replications {
+        p.max_replications = m;
+        p.initial = p.initial.min(m);
+    }
+    Ok(Replications::Precision(p))
+}
+
+fn shard(a: &RunArgs) -> Result<Option<Shard>, CliError> {
+    match a.shard.as_deref() {
+        None => Ok(None),
+        Some("auto") => Ok(Some(Shard::from_env(
+            |k| std::env::var(k).ok(),
+            a.shard_count,
+        )?)),
+        Some(s) => Ok(Some(Shard::parse(s)?)),
+    }
+}
+
+pub fn run(a: &RunArgs) -> Result<u8, CliError> {
+    if let Some(d) = a.duration
+        && !(d.is_finite() && d > 0.0)
+    {
+        return Err(CliError::Usage(format!(
+            "--duration must be a positive number of seconds (got {d})"
+        )));
+    }
+    let (c, prog) = super::load(&a.model)?;
+    let params = RunParams {
+        seed: a.seed,
+        replications: replications(a)?,
+        duration_s: a.duration,
+        scenarios: a.scenarios.clone(),
+    };
+    let shard = shard(a)?;
+    let exec = Exec {
+        threads: a.threads.map(|t| t as usize),
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+        shard,
+    };
+    let runs = montecarlo::run(&c, &prog, &params, &exec)?;
+    if a.timing {
+        for r in &runs {
+            eprintln!("{}", timing_line(r, &prog));
+        }
+    }
+    let out = a
+        .output
+        .clone()
+        .unwrap_or_else(|| super::default_output(&c));
+    if let Some(sh) = shard {
+        let partial = Partial::new(&c.model, &params, sh, runs);
+        let bytes = serde_json::to_vec(&partial).map_err(|e| CliError::Usage(e.to_string()))?;
+        let written = write_files(&out, &[(partial.file_name().as_str(), bytes)])?;
+        eprintln!("wrote {}", written[0].display());
+        return Ok(0);
+    }
+    let results = Results::new(&c, &prog, &params, &runs);
+    print!("{}", report::text::render(&results));
+    let written = report::write_all(&out, &results, &report::exporters())?;
+    println!();
+    for w in written {
+        println!("wrote {}", w.display());
+    }
+    Ok(if a.fail_on_slo && !results.slos_met() {
+        EXIT_SLO
+    } else {
+        0
+    })
+}
+
+/// One `timing:` line per scenario, parsed by the benchmarks.
+fn timing_line(r: &montecarlo::ScenarioRun, prog: &crate::engine::Program) -> String {
+    let customers: f64 = r
+        .aggregate
+        .schema
+        .find(&crate::stats::Scope::Global, "attempt_rate")
+        .map(|i| r.aggregate.column(i).iter().sum::<f64>() * (r.horizon_s - r.warmup.seconds))
+        .unwrap_or(0.0);
+    let mean = r
+        .aggregate
+        .schema
+        .find(&crate::stats::Scope::Global, "latency_mean")
+        .map_or(f64::NAN, |i| r.aggregate.estimate(i).mean / 1e3);
+    let _ = prog;
+    format!(
+        "timing: scenario={} replications={} wall_s={:.6} events={} customers={:.0} events_per_s={:.0} customers_per_s={:.0} mean_response_s={:.9}",
+        r.name,
+        r.aggregate.replications(),
+        r.wall_s,
+        r.aggregate.events,
+        customers,
+        r.aggregate.events as f64 / r.wall_s,
+        customers / r.wall_s,
+        mean
+    )
+}

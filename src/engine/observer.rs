@@ -1,0 +1,78 @@
+//! The seam between the engine and the statistics: the engine reports what happens, an
+//! [`Observer`] listens. Observers are generic parameters, so the calls inline into the event
+//! loop and cost nothing when an observer ignores them.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a request failed, as the client sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// A full queue, backlog or connection limit refused it.
+    Rejected,
+    /// It waited longer than a pool's timeout for a connection.
+    PoolTimeout,
+    /// No response within the endpoint's timeout (the server may still be working on it).
+    ClientTimeout,
+    /// The run's cap on requests in flight refused it (overload protection of the simulator).
+    Capped,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 4] = [
+        ErrorKind::Rejected,
+        ErrorKind::PoolTimeout,
+        ErrorKind::ClientTimeout,
+        ErrorKind::Capped,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::PoolTimeout => "pool_timeout",
+            ErrorKind::ClientTimeout => "client_timeout",
+            ErrorKind::Capped => "capped",
+        }
+    }
+}
+
+/// What the client got for one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Error(ErrorKind),
+}
+
+/// Receives the engine's reports. All times are seconds since the start of the run.
+pub trait Observer {
+    /// A resource's busy servers or waiting requests changed (called after the change).
+    fn resource_level(&mut self, res: u32, now: f64, busy: u32, waiting: u32);
+    /// A request was granted a server of `res` after waiting `wait` seconds (0 when immediate).
+    fn resource_wait(&mut self, res: u32, wait: f64);
+    /// `res` refused a request: its queue was full.
+    fn resource_reject(&mut self, res: u32);
+    /// A request gave up waiting for `res` after `wait` seconds (pool timeout).
+    fn resource_timeout(&mut self, res: u32, wait: f64);
+    /// A request of endpoint `ep` entered the system.
+    fn request_started(&mut self, ep: u32, now: f64);
+    /// A request of `ep` left the system after `residence` seconds (finished or failed).
+    fn request_left(&mut self, ep: u32, now: f64, residence: f64);
+    /// The client of `ep` got `outcome` after `latency` seconds.
+    fn response(&mut self, ep: u32, now: f64, latency: f64, outcome: Outcome);
+    /// The number of requests routed to app instance `inst` changed.
+    fn instance_load(&mut self, inst: u32, now: f64, in_flight: u32);
+    /// The number of active virtual users (or, for an open workload, the arrival rate) changed.
+    fn load_level(&mut self, now: f64, level: f64);
+    /// A background job was dropped or a request refused by the in-flight cap.
+    fn capped(&mut self, now: f64);
+    /// End of a time-series window.
+    fn window_end(&mut self, now: f64);
+    /// End of the warm-up: forget everything measured so far.
+    fn reset(&mut self, now: f64);
+    /// End of the run.
+    fn finish(&mut self, now: f64);
+}

@@ -1,0 +1,921 @@
+//! The event loop: one clock, one event list, requests moving through their flows while
+//! holding resources at once (a worker while it waits for a pool connection while that waits
+//! for a database slot).
+//!
+//! Requests live in a slab of fixed-size slots reused through a free list, resource queues are
+//! ring buffers, and every per-event decision is an index or a `match` on a small enum, so the
+//! steady state allocates nothing and looks nothing up by name.
+
+use super::events::{Event, EventList, Kind};
+use super::observer::{ErrorKind, Observer, Outcome};
+use super::program::{Op, Program, Sel, Source};
+use super::rng::{Rng, stream, stream_key};
+use super::sampler::unit;
+use super::workload::ScenarioPlan;
+use crate::model::Policy;
+use rand_distr::{Distribution, Exp1};
+use std::collections::VecDeque;
+use thiserror::Error;
+
+/// Resources a request can hold at once (worker, pool connection, core or DB slot, ...).
+const MAX_HELD: usize = 8;
+/// Nested `repeat` levels (see `model::validate::MAX_REPEAT_DEPTH`).
+const MAX_LOOPS: usize = crate::model::validate::MAX_REPEAT_DEPTH;
+/// No request / no user / not routed.
+const NONE: u32 = u32::MAX;
+/// Endpoint index of a background job.
+const JOB: u32 = u32::MAX;
+/// Events in a row at one instant before the run is declared stalled.
+const STALL_LIMIT: u64 = 50_000_000;
+
+const CLIENT_GONE: u8 = 1;
+const POOL_HELD: u8 = 2;
+const FRONT_HELD: u8 = 4;
+const ROUTED: u8 = 8;
+const ALIVE: u8 = 16;
+
+/// Why a run could not complete.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SimError {
+    #[error(
+        "the simulation stopped advancing at t = {at_s} s: {events} events happened at that instant (a zero think time or backoff with instant errors loops forever); give the think time or the retry backoff a positive duration"
+    )]
+    Stalled { at_s: f64, events: u64 },
+}
+
+/// What a run did, beside what the observer measured.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunInfo {
+    /// Events taken off the event list.
+    pub events: u64,
+    /// Requests (not jobs) still in the system at the end, per endpoint.
+    pub in_system: Vec<u64>,
+    /// Attempts still waiting for a response at the end, per endpoint.
+    pub awaiting_response: Vec<u64>,
+    /// Background jobs still queued or running at the end.
+    pub jobs_in_system: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Req {
+    pc: u32,
+    ep: u32,
+    inc: u32,
+    wait_gen: u32,
+    waiting_on: u32,
+    client: u32,
+    attempt: u32,
+    inst: u32,
+    flags: u8,
+    n_held: u8,
+    held: [u32; MAX_HELD],
+    loops: [u32; MAX_LOOPS],
+    start: f64,
+}
+
+impl Req {
+    const EMPTY: Req = Req {
+        pc: 0,
+        ep: 0,
+        inc: 0,
+        wait_gen: 0,
+        waiting_on: NONE,
+        client: NONE,
+        attempt: 0,
+        inst: NONE,
+        flags: 0,
+        n_held: 0,
+        held: [0; MAX_HELD],
+        loops: [0; MAX_LOOPS],
+        start: 0.0,
+    };
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Waiter {
+    req: u32,
+    generation: u32,
+    since: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Res {
+    busy: u32,
+    waiting: u32,
+    units: u32,
+    cap: u32,
+    timeout_s: f64,
+    queue: VecDeque<Waiter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum UserState {
+    Retired,
+    Thinking,
+    Waiting,
+    Backoff,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct User {
+    state: UserState,
+    inc: u32,
+    ep: u32,
+    attempt: u32,
+    /// Its on-start request is still to be answered.
+    fresh: bool,
+}
+
+enum Acq {
+    Granted,
+    Queued,
+    Refused,
+}
+
+/// One replication of one scenario.
+pub struct Sim<'p, O: Observer> {
+    prog: &'p Program,
+    plan: &'p ScenarioPlan,
+    obs: &'p mut O,
+    now: f64,
+    events: EventList,
+    reqs: Vec<Req>,
+    free: Vec<u32>,
+    live: u32,
+    res: Vec<Res>,
+    rngs: Vec<Rng>,
+    ready: VecDeque<u32>,
+    inst_load: Vec<u32>,
+    rr: Vec<u32>,
+    db_rr: Vec<u32>,
+    users: Vec<User>,
+    free_users: Vec<u32>,
+    active_users: u32,
+    to_retire: u32,
+    changes: Vec<(f64, i32)>,
+    event_count: u64,
+}
+
+/// Runs replication `replication` of `plan` with `seed`, reporting to `obs`.
+///
+/// # Errors
+/// [`SimError::Stalled`] when the model makes simulated time stop (e.g. zero think time
+/// with errors that come back instantly).
+pub fn simulate<O: Observer>(
+    prog: &Program,
+    plan: &ScenarioPlan,
+    seed: u64,
+    replication: u64,
+    obs: &mut O,
+) -> Result<RunInfo, SimError> {
+    let mut sim = Sim::new(prog, plan, seed, replication, obs);
+    sim.start();
+    sim.run()?;
+    Ok(sim.finish())
+}
+
+impl<'p, O: Observer> Sim<'p, O> {
+    fn new(
+        prog: &'p Program,
+        plan: &'p ScenarioPlan,
+        seed: u64,
+        replication: u64,
+        obs: &'p mut O,
+    ) -> Self {
+        let rngs = prog
+            .streams
+            .iter()
+            .map(|s| stream(seed, replication, stream_key(s)))
+            .collect();
+        let res = prog
+            .resources
+            .iter()
+            .map(|r| Res {
+                busy: 0,
+                waiting: 0,
+                units: r.units,
+                cap: r.queue_cap,
+                timeout_s: r.timeout_s,
+                queue: VecDeque::new(),
+            })
+            .collect();
+        Sim {
+            prog,
+            plan,
+            obs,
+            now: 0.0,
+            events: EventList::with_capacity(1024),
+            reqs: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            res,
+            rngs,
+            ready: VecDeque::new(),
+            inst_load: vec![0; prog.instances as usize],
+            rr: vec![0; prog.apps.len()],
+            db_rr: vec![0; prog.dbs.len()],
+            users: Vec::new(),
+            free_users: Vec::new(),
+            active_users: 0,
+            to_retire: 0,
+            changes: Vec::new(),
+            event_count: 0,
+        }
+    }
+
+    fn start(&mut self) {
+        let level = self.plan.level.at(0.0);
+        self.obs.load_level(0.0, level);
+        match self.prog.source {
+            Source::Closed { .. } => {
+                self.changes = self.plan.level.user_changes();
+                if !self.changes.is_empty() {
+                    self.events.push(self.changes[0].0, Kind::LevelStep, 0, 0);
+                }
+            }
+            Source::Poisson | Source::Renewal { .. } => self.schedule_arrival(),
+        }
+        if self.plan.window_s < self.plan.horizon_s {
+            self.events.push(self.plan.window_s, Kind::Window, 1, 0);
+        }
+        if self.plan.warmup_s > 0.0 {
+            self.events.push(self.plan.warmup_s, Kind::Reset, 0, 0);
+        }
+    }
+
+    fn run(&mut self) -> Result<(), SimError> {
+        let horizon = self.plan.horizon_s;
+        let mut same_instant = 0u64;
+        while let Some(ev) = self.events.pop() {
+            if ev.time > horizon {
+                break;
+            }
+            if ev.time == self.now {
+                same_instant += 1;
+                if same_instant > STALL_LIMIT {
+                    return Err(SimError::Stalled {
+                        at_s: self.now,
+                        events: same_instant,
+                    });
+                }
+            } else {
+                same_instant = 0;
+            }
+            self.now = ev.time;
+            self.event_count += 1;
+            self.dispatch(ev);
+            while let Some(r) = self.ready.pop_front() {
+                self.resume(r);
+            }
+        }
+        self.now = horizon;
+        Ok(())
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        match ev.kind {
+            Kind::Arrival => {
+                let ep = self.pick_endpoint();
+                self.issue(ep, NONE, 0);
+                self.schedule_arrival();
+            }
+            Kind::LevelStep => self.level_step(ev.a as usize),
+            Kind::UserWake => self.user_wake(ev.a, ev.b),
+            Kind::Wake => self.wake(ev.a),
+            Kind::ClientTimeout => self.client_timeout(ev.a, ev.b),
+            Kind::WaitTimeout => self.wait_timeout(ev.a, ev.b),
+            Kind::Retry => self.issue(ev.a, NONE, ev.b),
+            Kind::Window => {
+                self.obs.window_end(self.now);
+                let next = self.plan.window_s * f64::from(ev.a + 1);
+                if next < self.plan.horizon_s {
+                    self.events.push(next, Kind::Window, ev.a + 1, 0);
+                }
+            }
+            Kind::Reset => self.obs.reset(self.now),
+        }
+    }
+
+    fn finish(self) -> RunInfo {
+        let n = self.prog.endpoints.len();
+        let mut info = RunInfo {
+            events: self.event_count,
+            in_system: vec![0; n],
+            awaiting_response: vec![0; n],
+            jobs_in_system: 0,
+        };
+        for r in self.reqs.iter().filter(|r| r.flags & ALIVE != 0) {
+            if r.ep == JOB {
+                info.jobs_in_system += 1;
+                continue;
+            }
+            info.in_system[r.ep as usize] += 1;
+            if r.flags & CLIENT_GONE == 0 {
+                info.awaiting_response[r.ep as usize] += 1;
+            }
+        }
+        self.obs.finish(self.now);
+        info
+    }
+
+    // ----- workload -------------------------------------------------------------------------
+
+    fn rng(&mut self, stream: u32) -> &mut Rng {
+        &mut self.rngs[stream as usize]
+    }
+
+    fn pick_endpoint(&mut self) -> u32 {
+        let u = unit(self.rng(self.prog.mix_stream));
+        self.prog.mix_cdf.iter().position(|c| u < *c).unwrap_or(0) as u32
+    }
+
+    fn schedule_arrival(&mut self) {
+        let work = match self.prog.source {
+            Source::Poisson => {
+                let e: f64 = Exp1.sample(self.rng(self.prog.arrival_stream));
+                e
+            }
+            Source::Renewal { interarrival } => self.draw(interarrival) * self.prog.base_level,
+            Source::Closed { .. } => return,
+        };
+        if let Some(t) = self.plan.level.advance(self.now, work)
+            && t <= self.plan.horizon_s
+        {
+            self.events.push(t, Kind::Arrival, 0, 0);
+        }
+    }
+
+    fn draw(&mut self, sampler: u32) -> f64 {
+        let s = self.prog.sampler_stream[sampler as usize];
+        self.prog.samplers[sampler as usize].sample(&mut self.rngs[s as usize])
+    }
+
+    fn level_step(&mut self, i: usize) {
+        let (_, delta) = self.changes[i];
+        if delta > 0 {
+            if self.to_retire > 0 {
+                self.to_retire -= 1;
+            } else {
+                self.start_user();
+            }
+        } else {
+            self.to_retire += 1;
+        }
+        self.obs.load_level(
+            self.now,
+            f64::from(self.active_users) - f64::from(self.to_retire),
+        );
+        if let Some(&(t, _)) = self.changes.get(i + 1) {
+            self.events.push(t, Kind::LevelStep, (i + 1) as u32, 0);
+        }
+    }
+
+    fn start_user(&mut self) {
+        let u = match self.free_users.pop() {
+            Some(u) => u,
+            None => {
+                let u = User {
+                    state: UserState::Retired,
+                    inc: 0,
+                    ep: 0,
+                    attempt: 0,
+                    fresh: false,
+                };
+                self.users.push(u);
+                (self.users.len() - 1) as u32
+            }
+        };
+        self.active_users += 1;
+        self.users[u as usize].inc = self.users[u as usize].inc.wrapping_add(1);
+        let Source::Closed { on_start, .. } = self.prog.source else {
+            unreachable!("closed workload")
+        };
+        self.users[u as usize].fresh = on_start.is_some();
+        let ep = match on_start {
+            Some(ep) => ep,
+            None => self.pick_endpoint(),
+        };
+        self.user_issue(u, ep, 0);
+    }
+
+    fn user_issue(&mut self, u: u32, ep: u32, attempt: u32) {
+        let user = &mut self.users[u as usize];
+        user.state = UserState::Waiting;
+        user.ep = ep;
+        user.attempt = attempt;
+        self.issue(ep, u, attempt);
+    }
+
+    /// After a response: retry, stop (ramp-down), or think.
+    fn user_response(&mut self, u: u32, ep: u32, attempt: u32, ok: bool) {
+        let e = &self.prog.endpoints[ep as usize];
+        if !ok && attempt < e.retries {
+            let wait = e.backoff.map_or(0.0, |b| self.draw(b));
+            self.users[u as usize].state = UserState::Backoff;
+            self.users[u as usize].attempt = attempt + 1;
+            let inc = self.users[u as usize].inc;
+            self.events.push(self.now + wait, Kind::UserWake, u, inc);
+        } else if self.to_retire > 0 {
+            self.retire(u);
+        } else {
+            let Source::Closed { think, .. } = self.prog.source else {
+                unreachable!("closed")
+            };
+            if std::mem::take(&mut self.users[u as usize].fresh) {
+                // Like Locust, the first task follows the on-start request without a wait.
+                let next = self.pick_endpoint();
+                return self.user_issue(u, next, 0);
+            }
+            let t = self.draw(think);
+            self.users[u as usize].state = UserState::Thinking;
+            let inc = self.users[u as usize].inc;
+            self.events.push(self.now + t, Kind::UserWake, u, inc);
+        }
+    }
+
+    fn user_wake(&mut self, u: u32, inc: u32) {
+        let user = self.users[u as usize];
+        if user.inc != inc {
+            return;
+        }
+        match user.state {
+            UserState::Backoff => self.user_issue(u, user.ep, user.attempt),
+            UserState::Thinking if self.to_retire > 0 => self.retire(u),
+            UserState::Thinking => {
+                let ep = self.pick_endpoint();
+                self.user_issue(u, ep, 0);
+            }
+            UserState::Retired | UserState::Waiting => {}
+        }
+    }
+
+    fn retire(&mut self, u: u32) {
+        self.to_retire -= 1;
+        self.active_users -= 1;
+        let user = &mut self.users[u as usize];
+        user.state = UserState::Retired;
+        user.inc = user.inc.wrapping_add(1);
+        self.free_users.push(u);
+        self.obs.load_level(
+            self.now,
+            f64::from(self.active_users) - f64::from(self.to_retire),
+        );
+    }
+
+    // ----- requests -------------------------------------------------------------------------
+
+    fn alloc(&mut self, ep: u32, client: u32, attempt: u32, pc: u32) -> u32 {
+        let r = match self.free.pop() {
+            Some(r) => r,
+            None => {
+                self.reqs.push(Req::EMPTY);
+                (self.reqs.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.reqs[r as usize];
+        let (inc, wait_gen) = (slot.inc.wrapping_add(1), slot.wait_gen);
+        *slot = Req {
+            pc,
+            ep,
+            inc,
+            wait_gen,
+            client,
+            attempt,
+            start: self.now,
+            flags: ALIVE,
+            ..Req::EMPTY
+        };
+        self.live += 1;
+        r
+    }
+
+    fn free_req(&mut self, r: u32) {
+        let slot = &mut self.reqs[r as usize];
+        slot.inc = slot.inc.wrapping_add(1);
+        slot.flags = 0;
+        self.free.push(r);
+        self.live -= 1;
+    }
+
+    /// A client sends an attempt of endpoint `ep`.
+    fn issue(&mut self, ep: u32, client: u32, attempt: u32) {
+        if self.live >= self.prog.max_in_flight {
+            self.obs.capped(self.now);
+            self.obs
+                .response(ep, self.now, 0.0, Outcome::Error(ErrorKind::Capped));
+            return self.client_outcome(client, ep, attempt, false);
+        }
+        let entry = self.prog.endpoints[ep as usize].entry;
+        let r = self.alloc(ep, client, attempt, entry);
+        self.obs.request_started(ep, self.now);
+        let timeout = self.prog.endpoints[ep as usize].timeout_s;
+        if timeout.is_finite() {
+            let inc = self.reqs[r as usize].inc;
+            self.events
+                .push(self.now + timeout, Kind::ClientTimeout, r, inc);
+        }
+        self.advance(r);
+    }
+
+    fn client_outcome(&mut self, client: u32, ep: u32, attempt: u32, ok: bool) {
+        if client != NONE {
+            return self.user_response(client, ep, attempt, ok);
+        }
+        let e = &self.prog.endpoints[ep as usize];
+        if !ok && attempt < e.retries {
+            let wait = e.backoff.map_or(0.0, |b| self.draw(b));
+            self.events
+                .push(self.now + wait, Kind::Retry, ep, attempt + 1);
+        }
+    }
+
+    /// Reports a response to the request's client (once: a client that timed out is gone).
+    fn respond(&mut self, r: u32, outcome: Outcome) {
+        let q = self.reqs[r as usize];
+        if q.ep == JOB || q.flags & CLIENT_GONE != 0 {
+            return;
+        }
+        self.reqs[r as usize].flags |= CLIENT_GONE;
+        self.obs
+            .response(q.ep, self.now, self.now - q.start, outcome);
+        self.client_outcome(q.client, q.ep, q.attempt, outcome == Outcome::Ok);
+    }
+
+    /// Interprets the request's flow until it blocks, waits or leaves.
+    fn advance(&mut self, r: u32) {
+        loop {
+            let pc = self.reqs[r as usize].pc;
+            match self.prog.ops[pc as usize] {
+                Op::Serve { res, sampler } => {
+                    let id = self.resolve(res, r);
+                    match self.acquire(id, r) {
+                        Acq::Granted => self.start_service(r, sampler),
+                        Acq::Queued => {}
+                        Acq::Refused => self.fail(r, ErrorKind::Rejected),
+                    }
+                    return;
+                }
+                Op::Acquire { res } | Op::AcquirePool { res } => {
+                    let pool = matches!(self.prog.ops[pc as usize], Op::AcquirePool { .. });
+                    if pool && self.reqs[r as usize].flags & POOL_HELD != 0 {
+                        self.reqs[r as usize].pc += 1;
+                        continue;
+                    }
+                    let id = self.resolve(res, r);
+                    match self.acquire(id, r) {
+                        Acq::Granted => self.after_grant(r),
+                        Acq::Queued => return,
+                        Acq::Refused => return self.fail(r, ErrorKind::Rejected),
+                    }
+                }
+                Op::Release => {
+                    let q = &mut self.reqs[r as usize];
+                    q.n_held -= 1;
+                    let id = q.held[q.n_held as usize];
+                    q.pc += 1;
+                    self.release(id);
+                }
+                Op::Hold { sampler } => {
+                    let d = self.draw(sampler);
+                    let inc = self.reqs[r as usize].inc;
+                    self.events.push(self.now + d, Kind::Wake, r, inc);
+                    return;
+                }
+                Op::Branch { p, stream, else_pc } => {
+                    let u = unit(self.rng(stream));
+                    let q = &mut self.reqs[r as usize];
+                    q.pc = if u < p { pc + 1 } else { else_pc };
+                }
+                Op::Jump { to } => self.reqs[r as usize].pc = to,
+                Op::LoopStart { n, depth } => {
+                    let q = &mut self.reqs[r as usize];
+                    q.loops[depth as usize] = n;
+                    q.pc += 1;
+                }
+                Op::LoopEnd { start, depth } => {
+                    let q = &mut self.reqs[r as usize];
+                    q.loops[depth as usize] -= 1;
+                    q.pc = if q.loops[depth as usize] > 0 {
+                        start + 1
+                    } else {
+                        pc + 1
+                    };
+                }
+                Op::FrontAcquire { res } => {
+                    let rs = &mut self.res[res as usize];
+                    if rs.busy >= rs.units {
+                        self.obs.resource_reject(res);
+                        return self.fail(r, ErrorKind::Rejected);
+                    }
+                    rs.busy += 1;
+                    let (busy, waiting) = (rs.busy, rs.waiting);
+                    self.obs.resource_level(res, self.now, busy, waiting);
+                    self.obs.resource_wait(res, 0.0);
+                    let q = &mut self.reqs[r as usize];
+                    q.flags |= FRONT_HELD;
+                    q.pc += 1;
+                }
+                Op::Route { group } => {
+                    self.route(r, group);
+                    self.reqs[r as usize].pc += 1;
+                }
+                Op::Spawn { entry } => {
+                    self.reqs[r as usize].pc += 1;
+                    self.spawn(entry);
+                }
+                Op::End => return self.complete(r),
+            }
+        }
+    }
+
+    /// Continues a request that was granted a unit while it waited.
+    fn resume(&mut self, r: u32) {
+        self.after_grant(r);
+        self.advance(r);
+    }
+
+    /// Moves past an `Acquire`/`AcquirePool` that was just granted.
+    fn after_grant(&mut self, r: u32) {
+        let q = &mut self.reqs[r as usize];
+        if matches!(self.prog.ops[q.pc as usize], Op::AcquirePool { .. }) {
+            q.flags |= POOL_HELD;
+        }
+        q.pc += 1;
+    }
+
+    fn start_service(&mut self, r: u32, sampler: u32) {
+        let d = self.draw(sampler);
+        let inc = self.reqs[r as usize].inc;
+        self.events.push(self.now + d, Kind::Wake, r, inc);
+    }
+
+    /// A service or a hold ended.
+    fn wake(&mut self, r: u32) {
+        let q = &mut self.reqs[r as usize];
+        let serve = matches!(self.prog.ops[q.pc as usize], Op::Serve { .. });
+        q.pc += 1;
+        if serve {
+            q.n_held -= 1;
+            let id = q.held[q.n_held as usize];
+            self.release(id);
+        }
+        self.advance(r);
+    }
+
+    fn resolve(&mut self, sel: Sel, r: u32) -> u32 {
+        match sel {
+            Sel::Fixed(id) => id,
+            Sel::Instance(base) => base + self.reqs[r as usize].inst,
+            Sel::DbWrite(g) => self.prog.dbs[g as usize].primary,
+            Sel::DbRead(g) => self.pick_replica(g),
+        }
+    }
+
+    fn pick_replica(&mut self, g: u32) -> u32 {
+        let db = &self.prog.dbs[g as usize];
+        if db.replicas == 0 {
+            return db.primary;
+        }
+        let (first, n, policy, stream) = (db.first_replica, db.replicas, db.policy, db.stream);
+        first + self.choose(n, policy, stream, Pick::Db(g))
+    }
+
+    fn route(&mut self, r: u32, group: u32) {
+        let app = &self.prog.apps[group as usize];
+        let (first, n, policy, stream) =
+            (app.first_instance, app.instances, app.policy, app.stream);
+        let i = self.choose(n, policy, stream, Pick::App(group));
+        let q = &mut self.reqs[r as usize];
+        q.inst = i;
+        q.flags |= ROUTED;
+        let g = (first + i) as usize;
+        self.inst_load[g] += 1;
+        self.obs
+            .instance_load(g as u32, self.now, self.inst_load[g]);
+    }
+
+    /// Requests in progress at server `i` of a balanced group: routed and not yet answered for
+    /// app instances (nginx's count of upstream connections), queued or running for DB nodes.
+    fn load_of(&self, pick: Pick, i: u32) -> u32 {
+        match pick {
+            Pick::App(g) => {
+                self.inst_load[(self.prog.apps[g as usize].first_instance + i) as usize]
+            }
+            Pick::Db(g) => {
+                let x = &self.res[(self.prog.dbs[g as usize].first_replica + i) as usize];
+                x.busy + x.waiting
+            }
+        }
+    }
+
+    fn rr_mut(&mut self, pick: Pick) -> &mut u32 {
+        match pick {
+            Pick::App(g) => &mut self.rr[g as usize],
+            Pick::Db(g) => &mut self.db_rr[g as usize],
+        }
+    }
+
+    /// Picks one of `n` equivalent servers by `policy`.
+    fn choose(&mut self, n: u32, policy: Policy, stream: u32, pick: Pick) -> u32 {
+        if n == 1 {
+            return 0;
+        }
+        let next = *self.rr_mut(pick) % n;
+        match policy {
+            Policy::RoundRobin => {
+                *self.rr_mut(pick) = (next + 1) % n;
+                next
+            }
+            Policy::LeastConn => {
+                // Fewest in progress; ties go round-robin, as nginx's least_conn does.
+                let best = (0..n)
+                    .map(|k| (next + k) % n)
+                    .min_by_key(|&i| self.load_of(pick, i))
+                    .unwrap_or(0);
+                *self.rr_mut(pick) = (best + 1) % n;
+                best
+            }
+            Policy::Random => self.draw_index(stream, n),
+            Policy::PowerOfTwo => {
+                let a = self.draw_index(stream, n);
+                let b = (a + 1 + self.draw_index(stream, n - 1)) % n;
+                if self.load_of(pick, b) < self.load_of(pick, a) {
+                    b
+                } else {
+                    a
+                }
+            }
+        }
+    }
+
+    /// A uniform index in `0..n`.
+    fn draw_index(&mut self, stream: u32, n: u32) -> u32 {
+        ((unit(self.rng(stream)) * f64::from(n)) as u32).min(n - 1)
+    }
+
+    fn spawn(&mut self, entry: u32) {
+        if self.live >= self.prog.max_in_flight {
+            self.obs.capped(self.now);
+            return;
+        }
+        let j = self.alloc(JOB, NONE, 0, entry);
+        self.advance(j);
+    }
+
+    // ----- resources ------------------------------------------------------------------------
+
+    fn acquire(&mut self, id: u32, r: u32) -> Acq {
+        let rs = &mut self.res[id as usize];
+        if rs.busy < rs.units && rs.waiting == 0 {
+            rs.busy += 1;
+            let (busy, waiting) = (rs.busy, rs.waiting);
+            self.obs.resource_level(id, self.now, busy, waiting);
+            self.obs.resource_wait(id, 0.0);
+            self.hold(r, id);
+            return Acq::Granted;
+        }
+        if rs.waiting >= rs.cap {
+            self.obs.resource_reject(id);
+            return Acq::Refused;
+        }
+        let q = &mut self.reqs[r as usize];
+        rs.queue.push_back(Waiter {
+            req: r,
+            generation: q.wait_gen,
+            since: self.now,
+        });
+        rs.waiting += 1;
+        q.waiting_on = id;
+        let (busy, waiting, timeout) = (rs.busy, rs.waiting, rs.timeout_s);
+        self.obs.resource_level(id, self.now, busy, waiting);
+        if timeout.is_finite() {
+            let generation = q.wait_gen;
+            self.events
+                .push(self.now + timeout, Kind::WaitTimeout, r, generation);
+        }
+        Acq::Queued
+    }
+
+    fn hold(&mut self, r: u32, id: u32) {
+        let q = &mut self.reqs[r as usize];
+        q.held[q.n_held as usize] = id;
+        q.n_held += 1;
+    }
+
+    /// Gives a unit of `id` back and hands it to the first live waiter, if any.
+    fn release(&mut self, id: u32) {
+        let rs = &mut self.res[id as usize];
+        rs.busy -= 1;
+        while let Some(w) = rs.queue.pop_front() {
+            let q = &mut self.reqs[w.req as usize];
+            if q.wait_gen != w.generation {
+                continue; // it gave up waiting (timeout); its entry was left behind
+            }
+            q.wait_gen = q.wait_gen.wrapping_add(1);
+            q.waiting_on = NONE;
+            rs.waiting -= 1;
+            rs.busy += 1;
+            let (busy, waiting) = (rs.busy, rs.waiting);
+            self.obs.resource_level(id, self.now, busy, waiting);
+            self.obs.resource_wait(id, self.now - w.since);
+            self.hold(w.req, id);
+            match self.prog.ops[self.reqs[w.req as usize].pc as usize] {
+                Op::Serve { sampler, .. } => self.start_service(w.req, sampler),
+                _ => self.ready.push_back(w.req),
+            }
+            return;
+        }
+        let (busy, waiting) = (rs.busy, rs.waiting);
+        self.obs.resource_level(id, self.now, busy, waiting);
+    }
+
+    fn wait_timeout(&mut self, r: u32, generation: u32) {
+        let q = &mut self.reqs[r as usize];
+        if q.wait_gen != generation || q.waiting_on == NONE {
+            return;
+        }
+        let id = q.waiting_on;
+        q.wait_gen = q.wait_gen.wrapping_add(1);
+        q.waiting_on = NONE;
+        let rs = &mut self.res[id as usize];
+        rs.waiting -= 1;
+        // Entries of requests that gave up stay in the ring until they reach its front; compact
+        // when they dominate so a stuck resource cannot grow its queue without bound.
+        if rs.queue.len() > 64 && rs.queue.len() > 2 * rs.waiting as usize {
+            let reqs = &self.reqs;
+            rs.queue
+                .retain(|w| reqs[w.req as usize].wait_gen == w.generation);
+        }
+        let (busy, waiting, waited) = (rs.busy, rs.waiting, rs.timeout_s);
+        self.obs.resource_level(id, self.now, busy, waiting);
+        self.obs.resource_timeout(id, waited);
+        self.fail(r, ErrorKind::PoolTimeout);
+    }
+
+    /// Gives back what the client side holds: the proxy connection and the balancer's count.
+    fn release_front(&mut self, r: u32) {
+        let q = self.reqs[r as usize];
+        if q.flags & FRONT_HELD != 0 {
+            let front = self.prog.endpoints[q.ep as usize]
+                .front
+                .expect("a held front has a proxy");
+            let rs = &mut self.res[front as usize];
+            rs.busy -= 1;
+            let (busy, waiting) = (rs.busy, rs.waiting);
+            self.obs.resource_level(front, self.now, busy, waiting);
+        }
+        if q.flags & ROUTED != 0 {
+            let group = self.prog.endpoints[q.ep as usize]
+                .group
+                .expect("a routed request has an app");
+            let g = (self.prog.apps[group as usize].first_instance + q.inst) as usize;
+            self.inst_load[g] -= 1;
+            self.obs
+                .instance_load(g as u32, self.now, self.inst_load[g]);
+        }
+        self.reqs[r as usize].flags &= !(FRONT_HELD | ROUTED);
+    }
+
+    fn leave(&mut self, r: u32) {
+        while self.reqs[r as usize].n_held > 0 {
+            let q = &mut self.reqs[r as usize];
+            q.n_held -= 1;
+            let id = q.held[q.n_held as usize];
+            self.release(id);
+        }
+        let q = self.reqs[r as usize];
+        if q.ep != JOB {
+            self.release_front(r);
+            self.obs.request_left(q.ep, self.now, self.now - q.start);
+        }
+        self.free_req(r);
+    }
+
+    fn fail(&mut self, r: u32, kind: ErrorKind) {
+        self.respond(r, Outcome::Error(kind));
+        self.leave(r);
+    }
+
+    fn complete(&mut self, r: u32) {
+        self.respond(r, Outcome::Ok);
+        self.leave(r);
+    }
+
+    fn client_timeout(&mut self, r: u32, inc: u32) {
+        let q = self.reqs[r as usize];
+        if q.inc != inc || q.flags & CLIENT_GONE != 0 {
+            return;
+        }
+        // The proxy gives up too (a 504): it frees its connection and its balancer count,
+        // while the app keeps working on the request.
+        self.release_front(r);
+        self.respond(r, Outcome::Error(ErrorKind::ClientTimeout));
+    }
+}
+
+/// A balanced group: an app's instances or a database's replicas.
+#[derive(Clone, Copy)]
+enum Pick {
+    App(u32),
+    Db(u32),
+}

@@ -1,0 +1,131 @@
+//! The results of a run as one document: what `results.json` holds and every exporter reads.
+
+use crate::analysis::slo::{self, SloCheck};
+use crate::engine::{Program, ResKind};
+use crate::model::{Checked, Model};
+use crate::montecarlo::{PrecisionReport, RunParams, ScenarioRun, WarmupInfo};
+use crate::stats::{Figure, WindowSummary};
+use serde::{Deserialize, Serialize};
+
+/// How the figures are defined (they change the numbers, so they travel with them).
+pub const SEMANTICS: [(&str, &str); 8] = [
+    (
+        "latency",
+        "response time of successful responses as the client sees it; errors are counted in error_rate",
+    ),
+    (
+        "client_timeout",
+        "a response later than the endpoint's timeout is a client_timeout error at the timeout; the server keeps working on it, and the proxy frees its connection",
+    ),
+    (
+        "throughput",
+        "successful responses per second of measured time",
+    ),
+    (
+        "error_rate",
+        "errors / all responses (successful + errors), per attempt; retries are attempts",
+    ),
+    (
+        "queue",
+        "requests waiting for a server, not counting those in service",
+    ),
+    ("utilization", "time-averaged busy servers / servers"),
+    (
+        "warm_up",
+        "steady-state figures leave out the warm-up (statistics reset at its end, requests counted by completion time); scenarios with stages report the whole run",
+    ),
+    (
+        "pool",
+        "a request takes its pooled connection at its first query and returns it when it ends (scope request) or around each query (scope query)",
+    ),
+];
+
+/// A flattened resource, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceMeta {
+    pub name: String,
+    pub kind: ResKind,
+    /// Servers; `None` when unlimited.
+    pub servers: Option<u32>,
+}
+
+/// One scenario's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioResults {
+    pub name: String,
+    pub description: Option<String>,
+    pub horizon_s: f64,
+    pub window_s: f64,
+    pub warmup: WarmupInfo,
+    pub replications: usize,
+    pub events: u64,
+    /// Attempts or jobs refused by the run's in-flight cap (overload protection).
+    pub capped: u64,
+    pub precision: Option<PrecisionReport>,
+    pub slos: Vec<SloCheck>,
+    pub figures: Vec<Figure>,
+    pub timeseries: Vec<WindowSummary>,
+}
+
+/// Everything a run produced, plus what is needed to reproduce it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    pub capsim_version: String,
+    pub model: Model,
+    pub run: RunParams,
+    /// Closed workload (levels are users) or open (levels are arrivals per second).
+    pub closed_workload: bool,
+    pub semantics: Vec<(String, String)>,
+    pub resources: Vec<ResourceMeta>,
+    pub max_in_flight: u32,
+    pub scenarios: Vec<ScenarioResults>,
+}
+
+impl Results {
+    pub fn new(c: &Checked, prog: &Program, params: &RunParams, runs: &[ScenarioRun]) -> Results {
+        let resources = prog
+            .resources
+            .iter()
+            .map(|r| ResourceMeta {
+                name: r.name.clone(),
+                kind: r.kind,
+                servers: (r.units != crate::engine::UNLIMITED).then_some(r.units),
+            })
+            .collect();
+        Results {
+            capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            model: c.model.clone(),
+            run: params.clone(),
+            closed_workload: c.workload.is_closed(),
+            semantics: SEMANTICS
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            resources,
+            max_in_flight: prog.max_in_flight,
+            scenarios: runs.iter().map(|r| scenario(c, r)).collect(),
+        }
+    }
+
+    /// True when every objective of every scenario is met.
+    pub fn slos_met(&self) -> bool {
+        self.scenarios.iter().all(|s| s.slos.iter().all(|c| c.met))
+    }
+}
+
+fn scenario(c: &Checked, r: &ScenarioRun) -> ScenarioResults {
+    ScenarioResults {
+        name: r.name.clone(),
+        description: r.description.clone(),
+        horizon_s: r.horizon_s,
+        window_s: r.window_s,
+        warmup: r.warmup,
+        replications: r.aggregate.replications(),
+        events: r.aggregate.events,
+        capped: r.aggregate.capped,
+        precision: r.precision.clone(),
+        slos: slo::evaluate(&c.model.slos, &r.aggregate),
+        figures: r.aggregate.figures(),
+        timeseries: r.aggregate.windows(),
+    }
+}

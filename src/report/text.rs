@@ -1,0 +1,292 @@
+//! The terminal summary, in the conventions load testers know from k6: the objectives first
+//! (`✓ p(95) < 200ms  p(95)=148ms ± 6`), then one row per endpoint, then one row per resource.
+//! Every `±` is the half-width of the 95 % confidence interval across replications.
+
+use super::results::{Results, ScenarioResults};
+use crate::analysis::slo::{fmt_ms, fmt_pct};
+use crate::model::units::{fmt_duration, sig3};
+use crate::montecarlo::WarmupRule;
+use crate::stats::{Estimate, Figure, Scope};
+use std::fmt::Write;
+
+/// Width of the name column (names are cut with an ellipsis beyond it).
+const NAME: usize = 30;
+
+/// Renders the summary of every scenario.
+pub fn render(r: &Results) -> String {
+    let mut out = String::new();
+    for s in &r.scenarios {
+        scenario(&mut out, r, s);
+    }
+    out
+}
+
+fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
+    let _ = writeln!(
+        out,
+        "\n█ scenario {}{}",
+        s.name,
+        s.description
+            .as_ref()
+            .map_or(String::new(), |d| format!(" — {d}"))
+    );
+    let _ = writeln!(out, "  {}", header_line(r, s));
+    if let Some(p) = &s.precision {
+        let missed: Vec<String> = p
+            .figures
+            .iter()
+            .filter(|f| !f.reached)
+            .map(|f| format!("{} {}", f.scope.name(), f.metric))
+            .collect();
+        let status = if missed.is_empty() {
+            "all SLO figures reached it".to_string()
+        } else {
+            format!(
+                "not reached by {}: {}",
+                missed.len(),
+                shorten(&missed.join(", "), 160)
+            )
+        };
+        let _ = writeln!(out, "  precision ±{} target: {status}", fmt_pct(p.target));
+    }
+    if s.capped > 0 {
+        let _ = writeln!(
+            out,
+            "  ! saturated: {} attempts or jobs were refused by the cap of {} requests in flight",
+            s.capped, r.max_in_flight
+        );
+    }
+    if !s.slos.is_empty() {
+        let _ = writeln!(out, "\n  objectives");
+        for c in &s.slos {
+            let mark = if c.met { "✓" } else { "✗" };
+            let scope = c
+                .endpoint
+                .as_ref()
+                .map_or(String::new(), |e| format!("{e}: "));
+            let label = format!("{scope}{}", c.label);
+            let name = c.label.split(' ').next().unwrap_or("");
+            let value = value_text(&c.value, &c.unit);
+            let unsure = if c.uncertain {
+                "  (CI straddles the threshold)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "    {mark} {} {name}={value}{unsure}",
+                dots(&label, 44)
+            );
+        }
+    }
+    endpoints(out, s);
+    resources(out, r, s);
+}
+
+fn header_line(r: &Results, s: &ScenarioResults) -> String {
+    let level = figure(s, &Scope::Load, "level_max").map_or(0.0, |e| e.mean);
+    let unit = if r.closed_workload {
+        "users"
+    } else {
+        "req/s offered"
+    };
+    let warm = match s.warmup.rule {
+        WarmupRule::None => "whole run reported".to_string(),
+        WarmupRule::Fixed => format!(
+            "warm-up {} left out (fixed)",
+            fmt_duration(s.warmup.seconds)
+        ),
+        WarmupRule::Mser5 => format!(
+            "warm-up {} left out (MSER-5)",
+            fmt_duration(s.warmup.seconds)
+        ),
+    };
+    format!(
+        "peak {} {unit} · {} simulated · {} replications · {warm}",
+        sig3(level),
+        fmt_duration(s.horizon_s),
+        s.replications
+    )
+}
+
+fn endpoints(out: &mut String, s: &ScenarioResults) {
+    let _ = writeln!(
+        out,
+        "\n  {:<w$} {:>9} {:>14} {:>16} {:>16} {:>9}",
+        "endpoints",
+        "req/s",
+        "p50",
+        "p95",
+        "p99",
+        "errors",
+        w = NAME + 2
+    );
+    let mut scopes: Vec<Scope> = s
+        .figures
+        .iter()
+        .filter(|f| matches!(f.key.scope, Scope::Endpoint(_)) && f.key.metric == "throughput")
+        .map(|f| f.key.scope.clone())
+        .collect();
+    scopes.push(Scope::Global);
+    for scope in scopes {
+        let get = |m: &str| figure(s, &scope, m);
+        let rps = get("throughput").map_or("-".into(), |e| sig3(e.mean));
+        let ms = |m: &str| get(m).map_or("-".into(), |e| value_text(&e, "ms"));
+        let err = get("error_rate").map_or("-".into(), |e| fmt_pct(e.mean));
+        let name = if scope == Scope::Global {
+            "all endpoints"
+        } else {
+            scope.name()
+        };
+        let _ = writeln!(
+            out,
+            "    {} {:>9} {:>14} {:>16} {:>16} {:>9}",
+            dots(name, NAME),
+            rps,
+            ms("latency_p50"),
+            ms("latency_p95"),
+            ms("latency_p99"),
+            err
+        );
+    }
+}
+
+fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
+    let _ = writeln!(
+        out,
+        "\n  {:<w$} {:>14} {:>9} {:>9} {:>11} {:>10} {:>10}",
+        "resources",
+        "utilization",
+        "queue",
+        "max q",
+        "wait p95",
+        "rejected",
+        "timeouts",
+        w = NAME + 2
+    );
+    for res in &r.resources {
+        let scope = Scope::Resource(res.name.clone());
+        let get = |m: &str| figure(s, &scope, m);
+        let util = match get("utilization") {
+            Some(e) => format!("{} ± {}", pct(e.mean), pct(e.half_width())),
+            None => get("in_use_mean").map_or("-".into(), |e| format!("{} busy", sig3(e.mean))),
+        };
+        let q = get("queue_mean").map_or("-".into(), |e| sig3(e.mean));
+        let qmax = get("queue_max").map_or("-".into(), |e| sig3(e.mean));
+        let wait = get("wait_p95")
+            .filter(|e| e.mean.is_finite())
+            .map_or("-".into(), |e| fmt_ms(e.mean));
+        let rej = get("reject_rate").map_or("-".into(), |e| rate(e.mean));
+        let tmo = get("timeout_rate").map_or("-".into(), |e| rate(e.mean));
+        let _ = writeln!(
+            out,
+            "    {} {:>14} {:>9} {:>9} {:>11} {:>10} {:>10}",
+            dots(&res.name, NAME),
+            util,
+            q,
+            qmax,
+            wait,
+            rej,
+            tmo
+        );
+    }
+}
+
+fn figure<'a>(s: &'a ScenarioResults, scope: &Scope, metric: &str) -> Option<Estimate> {
+    s.figures
+        .iter()
+        .find(|f: &&'a Figure| &f.key.scope == scope && f.key.metric == metric)
+        .map(|f| f.estimate)
+}
+
+/// `148ms ± 6`, `0.32% ± 0.05`, `0.91 ± 0.01`.
+fn value_text(e: &Estimate, unit: &str) -> String {
+    if !e.mean.is_finite() {
+        return "-".to_string();
+    }
+    let h = e.half_width();
+    match unit {
+        "ms" => {
+            // The half-width in the unit the value is shown in.
+            let shown = fmt_ms(e.mean);
+            let scale = ["µs", "ms", "s", "min", "h", "d"]
+                .iter()
+                .zip([1e-3, 1.0, 1e3, 6e4, 3.6e6, 8.64e7])
+                .find(|(u, _)| {
+                    shown.ends_with(*u) && shown.trim_end_matches(*u).parse::<f64>().is_ok()
+                })
+                .map_or(1.0, |(_, k)| k);
+            format!("{shown} ± {}", sig3(h / scale))
+        }
+        "ratio" => format!("{} ± {}", fmt_pct(e.mean), fmt_pct(h).trim_end_matches('%')),
+        _ => format!("{} ± {}", sig3(e.mean), sig3(h)),
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// A rate per second, `0` when nothing happened.
+fn rate(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else {
+        format!("{}/s", sig3(x))
+    }
+}
+
+/// `name.......` padded with leader dots to `width`, as k6 does.
+fn dots(name: &str, width: usize) -> String {
+    let name = shorten(name, width);
+    let n = name.chars().count();
+    if n + 1 >= width {
+        return format!("{name} ");
+    }
+    format!("{name} {}", ".".repeat(width - n - 1))
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaders_pad_names_to_a_column() {
+        assert_eq!(dots("nginx", 10), "nginx ....");
+        assert_eq!(dots("a-very-long-endpoint-name", 10), "a-very-lo… ");
+    }
+
+    #[test]
+    fn values_carry_their_interval() {
+        let e = Estimate {
+            mean: 148.0,
+            ci_low: 142.0,
+            ci_high: 154.0,
+            n: 8,
+        };
+        assert_eq!(value_text(&e, "ms"), "148ms ± 6");
+        let s = Estimate {
+            mean: 14_900.0,
+            ci_low: 14_490.0,
+            ci_high: 15_310.0,
+            n: 8,
+        };
+        assert_eq!(value_text(&s, "ms"), "14.9s ± 0.41");
+        let r = Estimate {
+            mean: 0.0032,
+            ci_low: 0.0027,
+            ci_high: 0.0037,
+            n: 8,
+        };
+        assert_eq!(value_text(&r, "ratio"), "0.32% ± 0.05");
+    }
+}

@@ -1,0 +1,110 @@
+//! The model language: a Rhai script, evaluated once, that yields a plain [`Model`].
+//!
+//! Rhai stays inside this module: the script builds the model through the functions registered
+//! here (documented in `docs/model-language.md`), and what leaves is model data with an
+//! [`Origin`](crate::model::Origin) on every item, never a Rhai value. Errors, including those
+//! the model's validating constructors raise, come back as [`ScriptError`] at the file, line
+//! and column of the call that caused them.
+//!
+//! ```no_run
+//! let model = capsim::script::load_file(std::path::Path::new("models/shop.rhai"))?;
+//! # Ok::<(), capsim::script::ScriptError>(())
+//! ```
+
+mod builder;
+mod dists;
+mod error;
+mod resolver;
+mod resources;
+mod sandbox;
+mod scenario;
+mod steps;
+mod units;
+mod values;
+mod workload;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::ScriptError;
+
+use crate::model::Model;
+use std::path::Path;
+use std::rc::Rc;
+
+/// Reads and evaluates a model file; imports resolve next to it. Sets `model.source` to `path`.
+///
+/// # Errors
+/// [`ScriptError::Io`] when the file cannot be read, [`ScriptError::Eval`] for any compile or
+/// run-time error (with its file, line and column), [`ScriptError::NoModel`] when the script
+/// never calls `model(name)`.
+pub fn load_file(path: &Path) -> Result<Model, ScriptError> {
+    let source = std::fs::read_to_string(path).map_err(|source| ScriptError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    let mut model = load_str(&source, &path.display().to_string(), base_dir)?;
+    model.source = Some(path.display().to_string());
+    Ok(model)
+}
+
+/// Evaluates a model script held in memory; `name` is the file name errors and origins use,
+/// and imports resolve under `base_dir` (see the module resolver's rules).
+///
+/// # Errors
+/// As [`load_file`], without `Io` for the main script.
+pub fn load_str(source: &str, name: &str, base_dir: &Path) -> Result<Model, ScriptError> {
+    load_limited(source, name, base_dir, sandbox::MAX_OPERATIONS)
+}
+
+/// [`load_str`] with an operation limit of the caller's choice.
+fn load_limited(
+    source: &str,
+    name: &str,
+    base_dir: &Path,
+    max_operations: u64,
+) -> Result<Model, ScriptError> {
+    let texts: resolver::Texts = Rc::default();
+    texts
+        .borrow_mut()
+        .insert(name.to_string(), source.to_string());
+    let slot = Rc::new(builder::ModelSlot::default());
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let setup = sandbox::Setup {
+        main_file: name,
+        base_dir,
+        cwd: &cwd,
+        texts: texts.clone(),
+        slot: slot.clone(),
+        max_operations,
+    };
+    let engine = sandbox::engine(setup);
+    let result = run(&engine, source, name);
+    drop(engine);
+    let texts = texts.borrow();
+    let cx = error::Context {
+        main_file: name,
+        texts: &texts,
+        max_operations,
+    };
+    match result {
+        Err(Failure::Parse(e)) => Err(cx.parse(&e)),
+        Err(Failure::Run(e)) => Err(cx.runtime(&e)),
+        Ok(()) => slot.take().ok_or_else(|| ScriptError::NoModel {
+            file: name.to_string(),
+        }),
+    }
+}
+
+enum Failure {
+    Parse(rhai::ParseError),
+    Run(Box<rhai::EvalAltResult>),
+}
+
+/// Compiles the main script under its file name and runs it once.
+fn run(engine: &rhai::Engine, source: &str, name: &str) -> Result<(), Failure> {
+    let mut ast = engine.compile(source).map_err(Failure::Parse)?;
+    ast.set_source(name);
+    engine.run_ast(&ast).map_err(Failure::Run)
+}

@@ -1,0 +1,274 @@
+//! Steps (what a request does) and `m.endpoint`, which names a list of them.
+//!
+//! Step constructors are methods of the resource handles (`db.read(ms(5))`) plus a few
+//! top-level control-flow functions (`branch`, `repeat`, `delay`). Each returns a `Step` value;
+//! the model refers to resources by name, so a step only carries its handle's name.
+
+use super::builder::ModelHandle;
+use super::values::*;
+use crate::model::{Endpoint, QueryOp, RetrySpec, Step, count, non_negative};
+use rhai::{Dynamic, Engine, NativeCallContext};
+
+fn step(s: Step) -> Res<ScriptStep> {
+    Ok(ScriptStep(s))
+}
+
+pub(crate) fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<ScriptStep>("Step");
+    engine.register_fn("to_string", |s: &mut ScriptStep| describe(&s.0));
+    engine.register_fn("to_debug", |s: &mut ScriptStep| format!("{:?}", s.0));
+    register_resource_steps(engine);
+    register_data_steps(engine);
+    register_external_steps(engine);
+    register_control_flow(engine);
+    register_endpoint(engine);
+}
+
+/// Steps on the compute tier: CPU work on an app, visits to a station.
+fn register_resource_steps(engine: &mut Engine) {
+    engine.register_fn("compute", |h: &mut Handle, d: Dynamic| {
+        step(Step::Compute {
+            app: h.expect(Kind::App, "compute")?.into(),
+            demand: dist(&d, "demand")?,
+        })
+    });
+    engine.register_fn("visit", |h: &mut Handle| {
+        step(Step::Visit {
+            station: h.expect(Kind::Station, "visit")?.into(),
+            service: None,
+        })
+    });
+    engine.register_fn("visit", |h: &mut Handle, d: Dynamic| {
+        let station = h.expect(Kind::Station, "visit")?.into();
+        step(Step::Visit {
+            station,
+            service: Some(dist(&d, "service")?),
+        })
+    });
+}
+
+/// Steps on the data tier: database queries, cache lookups and background jobs.
+fn register_data_steps(engine: &mut Engine) {
+    for (method, op) in [("read", QueryOp::Read), ("write", QueryOp::Write)] {
+        engine.register_fn(method, move |h: &mut Handle, d: Dynamic| {
+            let db = h.expect(Kind::Database, method)?.into();
+            step(Step::Query {
+                db,
+                op,
+                service: dist(&d, "service")?,
+            })
+        });
+    }
+    engine.register_fn(
+        "get",
+        |h: &mut Handle, p: Dynamic, miss: Dynamic| -> Res<ScriptStep> {
+            let cache: String = h.expect(Kind::Cache, "get")?.into();
+            let item = format!("cache `{cache}`");
+            let hit_ratio = for_item(&item, probability(&p, "hit_ratio"))?;
+            let miss = for_item(&item, steps(&miss, "miss steps"))?;
+            step(Step::CacheGet {
+                cache,
+                hit_ratio,
+                miss,
+            })
+        },
+    );
+    engine.register_fn("enqueue", |h: &mut Handle, d: Dynamic| {
+        step(Step::Enqueue {
+            queue: h.expect(Kind::Background, "enqueue")?.into(),
+            service: dist(&d, "service")?,
+        })
+    });
+}
+
+/// `ext.call()` reaches these through the external handle's curried `Fn` (see [`Handle::into_dynamic`]).
+fn register_external_steps(engine: &mut Engine) {
+    engine.register_fn(
+        "to_string",
+        |f: &mut rhai::FnPtr| match Handle::from_fn_ptr(f) {
+            Some(h) => h.to_string(),
+            None => format!("Fn({})", f.fn_name()),
+        },
+    );
+    engine.register_fn(EXTERNAL_CALL_FN, |h: Handle| {
+        step(Step::Call {
+            external: h.expect(Kind::External, "call")?.into(),
+            delay: None,
+        })
+    });
+    engine.register_fn(EXTERNAL_CALL_FN, |h: Handle, d: Dynamic| {
+        let external = h.expect(Kind::External, "call")?.into();
+        step(Step::Call {
+            external,
+            delay: Some(dist(&d, "delay")?),
+        })
+    });
+}
+
+fn register_control_flow(engine: &mut Engine) {
+    engine.register_fn("branch", |p: Dynamic, then: Dynamic| {
+        branch(&p, &then, None)
+    });
+    engine.register_fn("branch", |p: Dynamic, then: Dynamic, otherwise: Dynamic| {
+        branch(&p, &then, Some(&otherwise))
+    });
+    engine.register_fn("repeat", |n: Dynamic, body: Dynamic| -> Res<ScriptStep> {
+        let times = count("times", integer(&n, "times")?, 0).map_err(msg)?;
+        step(Step::Repeat {
+            times,
+            steps: steps(&body, "steps")?,
+        })
+    });
+    engine.register_fn(
+        "times",
+        |s: &mut ScriptStep, n: Dynamic| -> Res<ScriptStep> {
+            let times = count("times", integer(&n, "times")?, 0).map_err(msg)?;
+            step(Step::Repeat {
+                times,
+                steps: vec![s.0.clone()],
+            })
+        },
+    );
+    engine.register_fn("delay", |d: Dynamic| {
+        step(Step::Delay {
+            delay: dist(&d, "delay")?,
+        })
+    });
+}
+
+fn branch(p: &Dynamic, then: &Dynamic, otherwise: Option<&Dynamic>) -> Res<ScriptStep> {
+    let probability = probability(p, "branch probability")?;
+    let then = steps(then, "then steps")?;
+    let otherwise = otherwise
+        .map(|o| steps(o, "otherwise steps"))
+        .transpose()?
+        .unwrap_or_default();
+    step(Step::Branch {
+        probability,
+        then,
+        otherwise,
+    })
+}
+
+const ENDPOINT_KEYS: &[&str] = &["timeout", "retries", "backoff", "app"];
+
+fn register_endpoint(engine: &mut Engine) {
+    engine.register_fn(
+        "endpoint",
+        |ctx: NativeCallContext, m: &mut ModelHandle, name: Dynamic, w: Dynamic, s: Dynamic| {
+            endpoint(&ctx, m, &name, &w, &s, &Opts::empty())
+        },
+    );
+    engine.register_fn(
+        "endpoint",
+        |ctx: NativeCallContext,
+         m: &mut ModelHandle,
+         name: Dynamic,
+         w: Dynamic,
+         s: Dynamic,
+         o: Dynamic| {
+            endpoint(
+                &ctx,
+                m,
+                &name,
+                &w,
+                &s,
+                &Opts::new(&o, "m.endpoint", ENDPOINT_KEYS)?,
+            )
+        },
+    );
+}
+
+/// Adds an endpoint; errors name it.
+fn endpoint(
+    ctx: &NativeCallContext,
+    m: &ModelHandle,
+    name: &Dynamic,
+    weight: &Dynamic,
+    body: &Dynamic,
+    o: &Opts,
+) -> Res<()> {
+    let name = text(name, "endpoint name")?;
+    let mut e = for_item(
+        &format!("endpoint `{name}`"),
+        endpoint_parts(&name, weight, body, o),
+    )?;
+    e.origin = Some(m.origin(ctx));
+    m.0.borrow_mut().model.endpoints.push(e);
+    Ok(())
+}
+
+fn endpoint_parts(
+    name: &str,
+    weight: &Dynamic,
+    body: &Dynamic,
+    o: &Opts,
+) -> Result<Endpoint, String> {
+    let weight = non_negative("weight", number(weight, "weight")?).map_err(msg)?;
+    let timeout_s = o
+        .duration("timeout")?
+        .map(|t| crate::model::positive("timeout", t))
+        .transpose()
+        .map_err(msg)?;
+    let retries = count("retries", o.count("retries", 0)?, 0).map_err(msg)?;
+    let backoff = o.dist_or_zero("backoff")?;
+    let retry = (retries > 0).then_some(RetrySpec {
+        count: retries,
+        backoff,
+    });
+    let app = o
+        .get("app")
+        .map(|a| handle(a, Kind::App, "app"))
+        .transpose()?;
+    let steps = steps(body, "steps")?;
+    Ok(Endpoint {
+        name: name.into(),
+        weight,
+        steps,
+        app,
+        timeout_s,
+        retry,
+        origin: None,
+    })
+}
+
+/// A one-line description of a step, for `print(step)`.
+fn describe(s: &Step) -> String {
+    match s {
+        Step::Compute { app, demand } => format!("compute on `{app}`: {}", demand.describe()),
+        Step::Visit { station, .. } => format!("visit `{station}`"),
+        Step::Query { db, op, service } => {
+            let verb = if *op == QueryOp::Read {
+                "read"
+            } else {
+                "write"
+            };
+            format!("{verb} on `{db}`: {}", service.describe())
+        }
+        Step::CacheGet {
+            cache,
+            hit_ratio,
+            miss,
+        } => {
+            format!(
+                "get from `{cache}` (hit ratio {hit_ratio}, {} miss steps)",
+                miss.len()
+            )
+        }
+        Step::Call { external, .. } => format!("call `{external}`"),
+        Step::Enqueue { queue, .. } => format!("enqueue on `{queue}`"),
+        Step::Branch {
+            probability,
+            then,
+            otherwise,
+        } => {
+            format!(
+                "branch p={probability} ({} / {} steps)",
+                then.len(),
+                otherwise.len()
+            )
+        }
+        Step::Repeat { times, steps } => format!("repeat {times} x {} steps", steps.len()),
+        Step::Delay { delay } => format!("delay {}", delay.describe()),
+    }
+}

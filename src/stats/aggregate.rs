@@ -1,0 +1,238 @@
+//! Across-replication statistics: replications are folded in replication order, so the
+//! floating-point sums, and hence every reported digit, are the same for any thread count and
+//! for any split of the replications into shards.
+
+use super::ci::{self, Estimate};
+use super::figures::{Estimator, FigureKey, Pooled, Schema};
+use super::recorder::{Replication, WindowRecord};
+use crate::engine::Program;
+use serde::{Deserialize, Serialize};
+
+/// What a replication leaves once its histograms are pooled: small and serialisable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepSummary {
+    pub index: u64,
+    /// One value per schema figure (`null` in JSON where there was no data).
+    #[serde(with = "nan_as_null")]
+    pub values: Vec<f64>,
+    pub windows: Vec<WindowRecord>,
+    pub events: u64,
+    pub capped: u64,
+}
+
+impl RepSummary {
+    pub fn new(schema: &Schema, prog: &Program, r: &Replication) -> RepSummary {
+        RepSummary {
+            index: r.index,
+            values: schema.extract(prog, r),
+            windows: r.windows.clone(),
+            events: r.events,
+            capped: r.capped,
+        }
+    }
+}
+
+/// Sums over replications of one time-series window.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+struct WindowSum {
+    reps: u32,
+    end_s: f64,
+    ok: u64,
+    errors: u64,
+    latency_sum_s: f64,
+    level_mean: f64,
+    queue_mean: Vec<f64>,
+}
+
+/// One reported figure with its estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    #[serde(flatten)]
+    pub key: FigureKey,
+    #[serde(flatten)]
+    pub estimate: Estimate,
+}
+
+/// One time-series window, averaged over replications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowSummary {
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Active users (closed workload) or arrival rate (open), time-averaged.
+    pub level: f64,
+    pub throughput_rps: f64,
+    /// 95th percentile of successful responses in the window (pooled over replications), ms.
+    pub p95_ms: Option<f64>,
+    pub mean_ms: Option<f64>,
+    pub error_rate: f64,
+    /// Time-averaged queue length per resource, in program order.
+    pub queue: Vec<f64>,
+}
+
+/// Replications folded so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub schema: Schema,
+    pub pooled: Pooled,
+    /// Per-replication figure values, in replication order.
+    pub values: Vec<Vec<f64>>,
+    pub indices: Vec<u64>,
+    pub events: u64,
+    pub capped: u64,
+    windows: Vec<WindowSum>,
+    /// The folded replications themselves, when a shard must hand them on to a merge.
+    pub kept: Option<Vec<RepSummary>>,
+}
+
+impl Aggregate {
+    pub fn new(schema: Schema, prog: &Program) -> Aggregate {
+        Aggregate {
+            schema,
+            pooled: Pooled::new(prog),
+            values: Vec::new(),
+            indices: Vec::new(),
+            events: 0,
+            capped: 0,
+            windows: Vec::new(),
+            kept: None,
+        }
+    }
+
+    /// Keeps every folded replication (for a shard's partial result).
+    pub fn keep_replications(&mut self) {
+        self.kept = Some(Vec::new());
+    }
+
+    pub fn replications(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Folds the next replication (callers pass them in replication order).
+    pub fn fold(&mut self, s: &RepSummary) {
+        debug_assert!(
+            self.indices.last().is_none_or(|l| *l < s.index),
+            "replications out of order"
+        );
+        self.values.push(s.values.clone());
+        self.indices.push(s.index);
+        self.events += s.events;
+        self.capped += s.capped;
+        if let Some(kept) = &mut self.kept {
+            kept.push(s.clone());
+        }
+        if self.windows.len() < s.windows.len() {
+            self.windows.resize(s.windows.len(), WindowSum::default());
+        }
+        for (sum, w) in self.windows.iter_mut().zip(&s.windows) {
+            sum.reps += 1;
+            sum.end_s = w.end_s;
+            sum.ok += w.ok;
+            sum.errors += w.errors;
+            sum.latency_sum_s += w.latency_sum_s;
+            sum.level_mean += w.level_mean;
+            if sum.queue_mean.len() < w.queue_mean.len() {
+                sum.queue_mean.resize(w.queue_mean.len(), 0.0);
+            }
+            for (a, b) in sum.queue_mean.iter_mut().zip(&w.queue_mean) {
+                *a += b;
+            }
+        }
+    }
+
+    /// Folds a replication and pools its histograms.
+    pub fn add(&mut self, prog: &Program, r: &Replication) {
+        let s = RepSummary::new(&self.schema, prog, r);
+        self.pooled.add_replication(r);
+        self.fold(&s);
+    }
+
+    /// The values of figure `i` across replications.
+    pub fn column(&self, i: usize) -> Vec<f64> {
+        self.values.iter().map(|v| v[i]).collect()
+    }
+
+    /// The estimate of figure `i`.
+    pub fn estimate(&self, i: usize) -> Estimate {
+        let col = self.column(i);
+        match self.schema.figures[i].estimator {
+            Estimator::ReplicationMean => ci::replication_mean(&col),
+            Estimator::PooledQuantile { q, hist } => {
+                let h = self.pooled.hist(hist);
+                let point = if h.count() > 0 {
+                    1e3 * h.quantile(q)
+                } else {
+                    f64::NAN
+                };
+                ci::sectioning(point, &col)
+            }
+        }
+    }
+
+    pub fn figures(&self) -> Vec<Figure> {
+        (0..self.schema.figures.len())
+            .map(|i| Figure {
+                key: self.schema.figures[i].clone(),
+                estimate: self.estimate(i),
+            })
+            .collect()
+    }
+
+    pub fn windows(&self) -> Vec<WindowSummary> {
+        let mut start = 0.0;
+        self.windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let n = f64::from(w.reps.max(1));
+                let width = w.end_s - start;
+                let responses = (w.ok + w.errors) as f64;
+                let p95 = self
+                    .pooled
+                    .windows
+                    .get(i)
+                    .and_then(|c| c.quantile(0.95))
+                    .map(|s| 1e3 * s);
+                let out = WindowSummary {
+                    start_s: start,
+                    end_s: w.end_s,
+                    level: w.level_mean / n,
+                    throughput_rps: w.ok as f64 / n / width,
+                    p95_ms: p95,
+                    mean_ms: (w.ok > 0).then(|| 1e3 * w.latency_sum_s / w.ok as f64),
+                    error_rate: if responses > 0.0 {
+                        w.errors as f64 / responses
+                    } else {
+                        0.0
+                    },
+                    queue: w.queue_mean.iter().map(|q| q / n).collect(),
+                };
+                start = w.end_s;
+                out
+            })
+            .collect()
+    }
+
+    /// The mean-latency series of the windows (for warm-up detection), ms; `None` where a
+    /// window had no successful response.
+    pub fn window_means(&self) -> Vec<Option<f64>> {
+        self.windows
+            .iter()
+            .map(|w| (w.ok > 0).then(|| w.latency_sum_s / w.ok as f64))
+            .collect()
+    }
+}
+
+/// Serialises `f64`s with non-finite values as `null` (JSON has no NaN), and reads them back.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(xs: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<Option<f64>> = xs.iter().map(|x| x.is_finite().then_some(*x)).collect();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let v = Vec::<Option<f64>>::deserialize(d)?;
+        Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    }
+}

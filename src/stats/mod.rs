@@ -1,0 +1,15 @@
+//! Statistics: what a replication measured ([`recorder`]), and what replications say together
+//! ([`aggregate`]): confidence intervals, pooled percentiles, time series, warm-up detection.
+
+pub mod aggregate;
+pub mod ci;
+pub mod figures;
+pub mod histogram;
+pub mod mser;
+pub mod recorder;
+pub mod timeavg;
+
+pub use aggregate::{Aggregate, Figure, RepSummary, WindowSummary};
+pub use ci::Estimate;
+pub use figures::{Estimator, FigureKey, Schema, Scope};
+pub use recorder::{Recorder, Replication};

@@ -1,0 +1,339 @@
+//! The observer that measures a replication: per endpoint, per resource, per app instance, and
+//! in time-series windows. When the run ends it becomes a [`Replication`] record.
+
+use super::histogram::{Coarse, Latency};
+use super::timeavg::TimeAverage;
+use crate::engine::{ErrorKind, Observer, Outcome, Program};
+use serde::{Deserialize, Serialize};
+
+/// What one endpoint did in the measured part of a replication.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EndpointRecord {
+    /// Requests that entered the system.
+    pub started: u64,
+    /// Requests that left the system (finished or failed), and their total time in it.
+    pub left: u64,
+    pub residence_sum_s: f64,
+    /// Successful responses, and errors by [`ErrorKind`] index.
+    pub ok: u64,
+    pub errors: [u64; 4],
+    /// Response times of successful responses.
+    pub latency: Latency,
+    pub latency_sum_s: f64,
+    pub apdex_satisfied: u64,
+    pub apdex_tolerating: u64,
+    /// Time-averaged requests in the system (for Little's law).
+    pub in_system_mean: f64,
+    /// Requests in the system, and attempts awaiting a response, when measurement began/ended.
+    pub in_system_at_start: u64,
+    pub in_system_at_end: u64,
+    pub awaiting_at_start: u64,
+    pub awaiting_at_end: u64,
+}
+
+impl EndpointRecord {
+    pub fn error_count(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    pub fn responses(&self) -> u64 {
+        self.ok + self.error_count()
+    }
+}
+
+/// What one resource did in the measured part of a replication.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResourceRecord {
+    pub busy_mean: f64,
+    pub busy_max: f64,
+    /// Requests waiting (not counting those in service).
+    pub waiting_mean: f64,
+    pub waiting_max: f64,
+    /// Units granted, and the total and distribution of the waits before them.
+    pub grants: u64,
+    pub wait_sum_s: f64,
+    pub waits: Latency,
+    pub rejects: u64,
+    pub timeouts: u64,
+    pub timeout_wait_sum_s: f64,
+}
+
+/// One time-series window of one replication.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct WindowRecord {
+    pub end_s: f64,
+    pub ok: u64,
+    pub errors: u64,
+    pub latency_sum_s: f64,
+    /// Time-averaged load level (active users, or the arrival rate).
+    pub level_mean: f64,
+    /// Time-averaged queue length of each resource.
+    pub queue_mean: Vec<f64>,
+}
+
+/// Everything measured in one replication.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Replication {
+    pub index: u64,
+    pub measured_from_s: f64,
+    pub measured_to_s: f64,
+    pub endpoints: Vec<EndpointRecord>,
+    pub resources: Vec<ResourceRecord>,
+    /// Per app instance: mean and maximum requests routed to it.
+    pub instance_load_mean: Vec<f64>,
+    pub instance_load_max: Vec<f64>,
+    pub level_mean: f64,
+    pub level_max: f64,
+    /// Attempts and jobs refused by the in-flight cap.
+    pub capped: u64,
+    pub windows: Vec<WindowRecord>,
+    /// Successful-response times per window (pooled across replications later).
+    pub window_latency: Vec<Coarse>,
+    pub events: u64,
+}
+
+impl Replication {
+    pub fn measured_s(&self) -> f64 {
+        self.measured_to_s - self.measured_from_s
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct EndpointAcc {
+    rec: EndpointRecord,
+    in_system: TimeAverage,
+    awaiting: u64,
+    apdex_t: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ResourceAcc {
+    rec: ResourceRecord,
+    busy: TimeAverage,
+    waiting: TimeAverage,
+}
+
+#[derive(Debug, Clone, Default)]
+struct WindowAcc {
+    ok: u64,
+    errors: u64,
+    latency_sum: f64,
+    latency: Coarse,
+    start_s: f64,
+    level_base: f64,
+    queue_base: Vec<f64>,
+}
+
+/// Measures one replication.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    index: u64,
+    start_s: f64,
+    endpoints: Vec<EndpointAcc>,
+    resources: Vec<ResourceAcc>,
+    instances: Vec<TimeAverage>,
+    level: TimeAverage,
+    capped: u64,
+    window: WindowAcc,
+    windows: Vec<WindowRecord>,
+    window_latency: Vec<Coarse>,
+}
+
+impl Recorder {
+    pub fn new(prog: &Program, index: u64) -> Recorder {
+        let endpoints = prog
+            .endpoints
+            .iter()
+            .map(|e| EndpointAcc {
+                apdex_t: e.apdex_t_s,
+                ..EndpointAcc::default()
+            })
+            .collect();
+        let n = prog.resources.len();
+        Recorder {
+            index,
+            start_s: 0.0,
+            endpoints,
+            resources: vec![ResourceAcc::default(); n],
+            instances: vec![TimeAverage::default(); prog.instances as usize],
+            level: TimeAverage::default(),
+            capped: 0,
+            window: WindowAcc {
+                queue_base: vec![0.0; n],
+                ..WindowAcc::default()
+            },
+            windows: Vec::new(),
+            window_latency: Vec::new(),
+        }
+    }
+
+    /// The record of the replication; `events` is the engine's count.
+    pub fn into_replication(self, events: u64, end_s: f64) -> Replication {
+        let endpoints = self.endpoints.into_iter().map(|e| e.rec).collect();
+        let resources = self.resources.into_iter().map(|r| r.rec).collect();
+        Replication {
+            index: self.index,
+            measured_from_s: self.start_s,
+            measured_to_s: end_s,
+            endpoints,
+            resources,
+            instance_load_mean: self.instances.iter().map(|t| t.mean_at(end_s)).collect(),
+            instance_load_max: self.instances.iter().map(|t| t.max()).collect(),
+            level_mean: self.level.mean_at(end_s),
+            level_max: self.level.max(),
+            capped: self.capped,
+            windows: self.windows,
+            window_latency: self.window_latency,
+            events,
+        }
+    }
+}
+
+impl Observer for Recorder {
+    #[inline]
+    fn resource_level(&mut self, res: u32, now: f64, busy: u32, waiting: u32) {
+        let r = &mut self.resources[res as usize];
+        r.busy.set(now, f64::from(busy));
+        r.waiting.set(now, f64::from(waiting));
+    }
+
+    #[inline]
+    fn resource_wait(&mut self, res: u32, wait: f64) {
+        let r = &mut self.resources[res as usize].rec;
+        r.grants += 1;
+        r.wait_sum_s += wait;
+        r.waits.record(wait);
+    }
+
+    fn resource_reject(&mut self, res: u32) {
+        self.resources[res as usize].rec.rejects += 1;
+    }
+
+    fn resource_timeout(&mut self, res: u32, wait: f64) {
+        let r = &mut self.resources[res as usize].rec;
+        r.timeouts += 1;
+        r.timeout_wait_sum_s += wait;
+    }
+
+    #[inline]
+    fn request_started(&mut self, ep: u32, now: f64) {
+        let e = &mut self.endpoints[ep as usize];
+        e.rec.started += 1;
+        e.awaiting += 1;
+        let level = e.in_system.level() + 1.0;
+        e.in_system.set(now, level);
+    }
+
+    #[inline]
+    fn request_left(&mut self, ep: u32, now: f64, residence: f64) {
+        let e = &mut self.endpoints[ep as usize];
+        e.rec.left += 1;
+        e.rec.residence_sum_s += residence;
+        let level = e.in_system.level() - 1.0;
+        e.in_system.set(now, level);
+    }
+
+    #[inline]
+    fn response(&mut self, ep: u32, _now: f64, latency: f64, outcome: Outcome) {
+        let e = &mut self.endpoints[ep as usize];
+        match outcome {
+            Outcome::Ok => {
+                e.awaiting -= 1;
+                e.rec.ok += 1;
+                e.rec.latency.record(latency);
+                e.rec.latency_sum_s += latency;
+                if latency <= e.apdex_t {
+                    e.rec.apdex_satisfied += 1;
+                } else if latency <= 4.0 * e.apdex_t {
+                    e.rec.apdex_tolerating += 1;
+                }
+                self.window.ok += 1;
+                self.window.latency_sum += latency;
+                self.window.latency.record(latency);
+            }
+            Outcome::Error(kind) => {
+                if kind != ErrorKind::Capped {
+                    e.awaiting -= 1;
+                }
+                e.rec.errors[kind.index()] += 1;
+                self.window.errors += 1;
+            }
+        }
+    }
+
+    fn instance_load(&mut self, inst: u32, now: f64, in_flight: u32) {
+        self.instances[inst as usize].set(now, f64::from(in_flight));
+    }
+
+    fn load_level(&mut self, now: f64, level: f64) {
+        self.level.set(now, level);
+    }
+
+    fn capped(&mut self, _now: f64) {
+        self.capped += 1;
+    }
+
+    fn window_end(&mut self, now: f64) {
+        let w = &mut self.window;
+        let span = now - w.start_s;
+        let level_int = self.level.integral_at(now);
+        let mut queue_mean = Vec::with_capacity(self.resources.len());
+        for (r, base) in self.resources.iter().zip(w.queue_base.iter_mut()) {
+            let int = r.waiting.integral_at(now);
+            queue_mean.push((int - *base) / span);
+            *base = int;
+        }
+        self.windows.push(WindowRecord {
+            end_s: now,
+            ok: w.ok,
+            errors: w.errors,
+            latency_sum_s: w.latency_sum,
+            level_mean: (level_int - w.level_base) / span,
+            queue_mean,
+        });
+        self.window_latency.push(std::mem::take(&mut w.latency));
+        w.ok = 0;
+        w.errors = 0;
+        w.latency_sum = 0.0;
+        w.start_s = now;
+        w.level_base = level_int;
+    }
+
+    fn reset(&mut self, now: f64) {
+        self.start_s = now;
+        for e in &mut self.endpoints {
+            let in_system = e.in_system.level() as u64;
+            e.rec = EndpointRecord {
+                in_system_at_start: in_system,
+                awaiting_at_start: e.awaiting,
+                ..Default::default()
+            };
+            e.in_system.reset(now);
+        }
+        for r in &mut self.resources {
+            r.rec = ResourceRecord::default();
+            r.busy.reset(now);
+            r.waiting.reset(now);
+        }
+        self.instances.iter_mut().for_each(|t| t.reset(now));
+        self.level.reset(now);
+        self.capped = 0;
+    }
+
+    fn finish(&mut self, now: f64) {
+        if now > self.window.start_s {
+            self.window_end(now);
+        }
+        for e in &mut self.endpoints {
+            e.rec.in_system_mean = e.in_system.mean_at(now);
+            e.rec.in_system_at_end = e.in_system.level() as u64;
+            e.rec.awaiting_at_end = e.awaiting;
+        }
+        for r in &mut self.resources {
+            r.rec.busy_mean = r.busy.mean_at(now);
+            r.rec.busy_max = r.busy.max();
+            r.rec.waiting_mean = r.waiting.mean_at(now);
+            r.rec.waiting_max = r.waiting.max();
+        }
+    }
+}
