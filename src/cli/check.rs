@@ -138,12 +138,11 @@ fn scenario(out: &mut String, c: &Checked, l: &ScenarioLoad) {
             ),
             None => format!("{} busy", sig3(r.concurrency)),
         };
-        let flag = if r.saturated && !r.lower_bound {
-            "  << bottleneck: at or above 100 %, no steady state"
-        } else if r.saturated {
-            "  << saturated"
-        } else {
-            ""
+        let flag = match (r.saturated, r.lower_bound, c.workload.is_closed()) {
+            (false, _, _) => "",
+            (true, false, false) => "  << bottleneck: at or above 100 %, no steady state",
+            (true, false, true) => "  << bottleneck: saturated, throughput capped at its bound",
+            (true, true, _) => "  << saturated",
         };
         let srv = r.servers.map_or("∞".to_string(), |s| s.to_string());
         let _ = writeln!(

@@ -41,11 +41,17 @@ impl Estimate {
 
 /// The two-sided Student t quantile for [`CONFIDENCE`] with `n - 1` degrees of freedom.
 pub fn t_quantile(n: usize) -> f64 {
+    t_quantile_at(n, CONFIDENCE)
+}
+
+/// The two-sided Student t quantile for `confidence` with `n - 1` degrees of freedom
+/// (infinite below two replications: no spread is known).
+pub fn t_quantile_at(n: usize, confidence: f64) -> f64 {
     if n < 2 {
         return f64::INFINITY;
     }
     let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).expect("positive degrees of freedom");
-    t.inverse_cdf(0.5 + CONFIDENCE / 2.0)
+    t.inverse_cdf(0.5 + confidence / 2.0)
 }
 
 /// Sample mean and standard deviation of the finite values, summed in the given order.
