@@ -1,5 +1,6 @@
 //! The results of a run as one document: what `results.json` holds and every exporter reads.
 
+use crate::analysis::capacity::{self, ScenarioLoad};
 use crate::analysis::slo::{self, SloCheck};
 use crate::engine::{Program, ResKind};
 use crate::model::{Checked, Model};
@@ -62,9 +63,19 @@ pub struct ScenarioResults {
     /// Attempts or jobs refused by the run's in-flight cap (overload protection).
     pub capped: u64,
     pub precision: Option<PrecisionReport>,
+    /// Resources the open workload offers 100 % or more of their capacity at the scenario's
+    /// peak (utilization law): their queues grow for as long as the overload lasts.
+    pub overloaded: Vec<Overload>,
     pub slos: Vec<SloCheck>,
     pub figures: Vec<Figure>,
     pub timeseries: Vec<WindowSummary>,
+}
+
+/// A resource loaded beyond its capacity, by the utilization law.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overload {
+    pub resource: String,
+    pub utilization: f64,
 }
 
 /// Everything a run produced, plus what is needed to reproduce it.
@@ -83,6 +94,7 @@ pub struct Results {
 
 impl Results {
     pub fn new(c: &Checked, prog: &Program, params: &RunParams, runs: &[ScenarioRun]) -> Results {
+        let loads = capacity::analyse(c);
         let resources = prog
             .resources
             .iter()
@@ -103,7 +115,7 @@ impl Results {
                 .collect(),
             resources,
             max_in_flight: prog.max_in_flight,
-            scenarios: runs.iter().map(|r| scenario(c, r)).collect(),
+            scenarios: runs.iter().map(|r| scenario(c, r, &loads)).collect(),
         }
     }
 
@@ -113,7 +125,17 @@ impl Results {
     }
 }
 
-fn scenario(c: &Checked, r: &ScenarioRun) -> ScenarioResults {
+fn scenario(c: &Checked, r: &ScenarioRun, loads: &[ScenarioLoad]) -> ScenarioResults {
+    let overloaded = loads
+        .iter()
+        .filter(|l| l.scenario == r.name && !c.workload.is_closed())
+        .flat_map(|l| &l.resources)
+        .filter(|res| res.saturated && !res.lower_bound)
+        .map(|res| Overload {
+            resource: res.name.clone(),
+            utilization: res.utilization.unwrap_or(f64::NAN),
+        })
+        .collect();
     ScenarioResults {
         name: r.name.clone(),
         description: r.description.clone(),
@@ -124,6 +146,7 @@ fn scenario(c: &Checked, r: &ScenarioRun) -> ScenarioResults {
         events: r.aggregate.events,
         capped: r.aggregate.capped,
         precision: r.precision.clone(),
+        overloaded,
         slos: slo::evaluate(&c.model.slos, &r.aggregate),
         figures: r.aggregate.figures(),
         timeseries: r.aggregate.windows(),

@@ -49,6 +49,14 @@ fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
         };
         let _ = writeln!(out, "  precision ±{} target: {status}", fmt_pct(p.target));
     }
+    for o in &s.overloaded {
+        let _ = writeln!(
+            out,
+            "  ! overloaded: `{}` is offered {} of its capacity at the peak (utilization law): its queue grows for as long as that lasts, so a steady-state figure depends on the run length",
+            o.resource,
+            pct(o.utilization)
+        );
+    }
     if s.capped > 0 {
         let _ = writeln!(
             out,
@@ -132,7 +140,7 @@ fn endpoints(out: &mut String, s: &ScenarioResults) {
         let get = |m: &str| figure(s, &scope, m);
         let rps = get("throughput").map_or("-".into(), |e| sig3(e.mean));
         let ms = |m: &str| get(m).map_or("-".into(), |e| value_text(&e, "ms"));
-        let err = get("error_rate").map_or("-".into(), |e| fmt_pct(e.mean));
+        let err = get("error_rate").map_or("-".into(), |e| pct_value(e.mean));
         let name = if scope == Scope::Global {
             "all endpoints"
         } else {
@@ -218,9 +226,24 @@ fn value_text(e: &Estimate, unit: &str) -> String {
                 .map_or(1.0, |(_, k)| k);
             format!("{shown} ± {}", sig3(h / scale))
         }
-        "ratio" => format!("{} ± {}", fmt_pct(e.mean), fmt_pct(h).trim_end_matches('%')),
+        "ratio" => format!(
+            "{} ± {}",
+            pct_value(e.mean),
+            pct_value(h).trim_end_matches('%')
+        ),
         _ => format!("{} ± {}", sig3(e.mean), sig3(h)),
     }
+}
+
+/// A measured ratio as a percentage with 3 significant digits, more near 100 % so that an
+/// availability of 99.95 % does not read as 100 %.
+fn pct_value(x: f64) -> String {
+    let p = 100.0 * x;
+    if p > 99.0 && p < 100.0 {
+        let s = format!("{p:.4}");
+        return format!("{}%", s.trim_end_matches('0').trim_end_matches('.'));
+    }
+    format!("{}%", sig3(p))
 }
 
 fn pct(x: f64) -> String {
@@ -288,5 +311,7 @@ mod tests {
             n: 8,
         };
         assert_eq!(value_text(&r, "ratio"), "0.32% ± 0.05");
+        assert_eq!(pct_value(0.165_951), "16.6%");
+        assert_eq!(pct_value(0.999_5), "99.95%");
     }
 }
