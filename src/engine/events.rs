@@ -1,11 +1,8 @@
-//! The event list: a binary heap ordered by (time, sequence).
+//! The event list: a 4-ary heap ordered by (time, sequence).
 //!
 //! Events at equal times leave in the order they were scheduled (FIFO), so a run is a pure
 //! function of its seed. Times are non-negative finite `f64`s, whose IEEE bit patterns order like
 //! the numbers themselves, so comparing the bits as integers is exact and branch-light.
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// What an event does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,49 +28,72 @@ pub enum Kind {
     Reset,
 }
 
-/// One scheduled event.
+/// One scheduled event, packed into three 64-bit words (a layout the heap moves cheaply):
+/// the time, the sequence number with the kind in its low byte, and the two payload words.
 #[derive(Debug, Clone, Copy)]
 pub struct Event {
     pub time: f64,
-    pub seq: u64,
-    pub kind: Kind,
-    pub a: u32,
-    pub b: u32,
+    tag: u64,
+    data: u64,
 }
 
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Event {}
-
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Event {
-    /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
+impl Event {
     #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time.to_bits(), other.seq).cmp(&(self.time.to_bits(), self.seq))
+    pub fn kind(&self) -> Kind {
+        KINDS[(self.tag & 0xFF) as usize]
+    }
+
+    #[inline]
+    pub fn a(&self) -> u32 {
+        self.data as u32
+    }
+
+    #[inline]
+    pub fn b(&self) -> u32 {
+        (self.data >> 32) as u32
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.tag >> 8
     }
 }
 
-/// The future event list.
+/// Kinds by their `u8` value.
+const KINDS: [Kind; 9] = [
+    Kind::Arrival,
+    Kind::LevelStep,
+    Kind::UserWake,
+    Kind::Wake,
+    Kind::ClientTimeout,
+    Kind::WaitTimeout,
+    Kind::Retry,
+    Kind::Window,
+    Kind::Reset,
+];
+
+/// The future event list: an implicit 4-ary min-heap of [`Event`]s.
+///
+/// Four children per node halve the depth of a binary heap; with the "hole" technique each
+/// level moves one event instead of swapping two. Ties in time leave in scheduling order.
 #[derive(Debug, Default)]
 pub struct EventList {
-    heap: BinaryHeap<Event>,
+    heap: Vec<Event>,
     seq: u64,
+}
+
+/// Children per heap node.
+const ARITY: usize = 4;
+
+/// True when `a` must leave before `b`.
+#[inline(always)]
+fn before(a: &Event, b: &Event) -> bool {
+    (a.time.to_bits(), a.tag) < (b.time.to_bits(), b.tag)
 }
 
 impl EventList {
     pub fn with_capacity(n: usize) -> EventList {
         EventList {
-            heap: BinaryHeap::with_capacity(n),
+            heap: Vec::with_capacity(n),
             seq: 0,
         }
     }
@@ -83,18 +103,65 @@ impl EventList {
     pub fn push(&mut self, time: f64, kind: Kind, a: u32, b: u32) {
         debug_assert!(time >= 0.0 && time.is_finite(), "bad event time {time}");
         self.seq += 1;
-        self.heap.push(Event {
+        let tag = (self.seq << 8) | kind as u64;
+        let ev = Event {
             time,
-            seq: self.seq,
-            kind,
-            a,
-            b,
-        });
+            tag,
+            data: u64::from(a) | (u64::from(b) << 32),
+        };
+        let mut hole = self.heap.len();
+        self.heap.push(ev);
+        let h = self.heap.as_mut_ptr();
+        // SAFETY: `hole` starts at the last index and only moves to parents, so it and
+        // `parent` are always below `len`.
+        unsafe {
+            while hole > 0 {
+                let parent = (hole - 1) / ARITY;
+                if !before(&ev, &*h.add(parent)) {
+                    break;
+                }
+                *h.add(hole) = *h.add(parent);
+                hole = parent;
+            }
+            *h.add(hole) = ev;
+        }
     }
 
+    /// Takes the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<Event> {
-        self.heap.pop()
+        let last = self.heap.pop()?;
+        let n = self.heap.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let h = self.heap.as_mut_ptr();
+        // SAFETY: `hole` starts at 0 < n and only moves to a child below `n`; the children
+        // scanned lie in `first..end` with `end <= n`.
+        unsafe {
+            let top = *h;
+            let mut hole = 0;
+            loop {
+                let first = hole * ARITY + 1;
+                if first >= n {
+                    break;
+                }
+                let end = (first + ARITY).min(n);
+                let mut best = first;
+                for c in first + 1..end {
+                    if before(&*h.add(c), &*h.add(best)) {
+                        best = c;
+                    }
+                }
+                if !before(&*h.add(best), &last) {
+                    break;
+                }
+                *h.add(hole) = *h.add(best);
+                hole = best;
+            }
+            *h.add(hole) = last;
+            Some(top)
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -118,8 +185,37 @@ mod tests {
         q.push(1.0, Kind::Wake, 2, 0);
         q.push(0.0, Kind::Arrival, 3, 0);
         q.push(1.0, Kind::Wake, 4, 0);
-        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.a).collect();
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.a()).collect();
         assert_eq!(order, vec![3, 1, 2, 4, 0]);
+    }
+
+    #[test]
+    fn the_heap_orders_any_sequence_like_a_sort() {
+        // A pseudo-random mix of pushes and pops against a sorted reference.
+        let mut q = EventList::default();
+        let mut reference: Vec<(u64, u64)> = Vec::new();
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        for step in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if !x.is_multiple_of(3) || reference.is_empty() {
+                let t = (x % 1000) as f64 * 0.25;
+                q.push(t, Kind::Wake, step, 0);
+                reference.push((t.to_bits(), u64::from(step)));
+            } else {
+                reference.sort();
+                let (t, a) = reference.remove(0);
+                let e = q.pop().unwrap();
+                assert_eq!((e.time.to_bits(), u64::from(e.a())), (t, a));
+            }
+        }
+        reference.sort();
+        for (t, a) in reference {
+            let e = q.pop().unwrap();
+            assert_eq!((e.time.to_bits(), u64::from(e.a())), (t, a));
+        }
+        assert!(q.pop().is_none());
     }
 
     #[test]

@@ -145,6 +145,13 @@ pub struct DbGroup {
     pub stream: u32,
 }
 
+/// A place in the model where a duration is drawn, with its own random stream.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub sampler: Sampler,
+    pub stream: u32,
+}
+
 /// A compiled endpoint.
 #[derive(Debug, Clone)]
 pub struct EndpointProg {
@@ -176,9 +183,8 @@ pub struct Program {
     pub endpoints: Vec<EndpointProg>,
     pub apps: Vec<AppGroup>,
     pub dbs: Vec<DbGroup>,
-    pub samplers: Vec<Sampler>,
-    /// The stream each sampler draws from.
-    pub sampler_stream: Vec<u32>,
+    /// Every sampling site: its distribution and the stream it draws from.
+    pub samplers: Vec<Site>,
     /// Stable names of the random streams; their hashes seed them.
     pub streams: Vec<String>,
     /// Cumulative endpoint weights of the mix.
@@ -231,7 +237,6 @@ impl<'c> Compiler<'c> {
             apps: Vec::new(),
             dbs: Vec::new(),
             samplers: Vec::new(),
-            sampler_stream: Vec::new(),
             streams: Vec::new(),
             mix_cdf: Vec::new(),
             mix_stream: 0,
@@ -270,8 +275,10 @@ impl<'c> Compiler<'c> {
 
     fn sampler(&mut self, d: &Dist, site: String) -> u32 {
         let stream = self.stream(site);
-        self.p.samplers.push(Sampler::new(d));
-        self.p.sampler_stream.push(stream);
+        self.p.samplers.push(Site {
+            sampler: Sampler::new(d),
+            stream,
+        });
         (self.p.samplers.len() - 1) as u32
     }
 

@@ -136,7 +136,8 @@ enum Acq {
 pub struct Sim<'p, O: Observer> {
     prog: &'p Program,
     plan: &'p ScenarioPlan,
-    obs: &'p mut O,
+    /// Owned, not borrowed: the event loop reaches the accumulators without an indirection.
+    obs: O,
     now: f64,
     events: EventList,
     reqs: Vec<Req>,
@@ -156,7 +157,8 @@ pub struct Sim<'p, O: Observer> {
     event_count: u64,
 }
 
-/// Runs replication `replication` of `plan` with `seed`, reporting to `obs`.
+/// Runs replication `replication` of `plan` with `seed`, reporting to `obs`, and gives the
+/// observer back.
 ///
 /// # Errors
 /// [`SimError::Stalled`] when the model makes simulated time stop (e.g. zero think time
@@ -166,8 +168,8 @@ pub fn simulate<O: Observer>(
     plan: &ScenarioPlan,
     seed: u64,
     replication: u64,
-    obs: &mut O,
-) -> Result<RunInfo, SimError> {
+    obs: O,
+) -> Result<(O, RunInfo), SimError> {
     let mut sim = Sim::new(prog, plan, seed, replication, obs);
     sim.start();
     sim.run()?;
@@ -175,13 +177,7 @@ pub fn simulate<O: Observer>(
 }
 
 impl<'p, O: Observer> Sim<'p, O> {
-    fn new(
-        prog: &'p Program,
-        plan: &'p ScenarioPlan,
-        seed: u64,
-        replication: u64,
-        obs: &'p mut O,
-    ) -> Self {
+    fn new(prog: &'p Program, plan: &'p ScenarioPlan, seed: u64, replication: u64, obs: O) -> Self {
         let rngs = prog
             .streams
             .iter()
@@ -272,31 +268,32 @@ impl<'p, O: Observer> Sim<'p, O> {
         Ok(())
     }
 
+    #[inline]
     fn dispatch(&mut self, ev: Event) {
-        match ev.kind {
+        match ev.kind() {
             Kind::Arrival => {
                 let ep = self.pick_endpoint();
                 self.issue(ep, NONE, 0);
                 self.schedule_arrival();
             }
-            Kind::LevelStep => self.level_step(ev.a as usize),
-            Kind::UserWake => self.user_wake(ev.a, ev.b),
-            Kind::Wake => self.wake(ev.a),
-            Kind::ClientTimeout => self.client_timeout(ev.a, ev.b),
-            Kind::WaitTimeout => self.wait_timeout(ev.a, ev.b),
-            Kind::Retry => self.issue(ev.a, NONE, ev.b),
+            Kind::LevelStep => self.level_step(ev.a() as usize),
+            Kind::UserWake => self.user_wake(ev.a(), ev.b()),
+            Kind::Wake => self.wake(ev.a()),
+            Kind::ClientTimeout => self.client_timeout(ev.a(), ev.b()),
+            Kind::WaitTimeout => self.wait_timeout(ev.a(), ev.b()),
+            Kind::Retry => self.issue(ev.a(), NONE, ev.b()),
             Kind::Window => {
                 self.obs.window_end(self.now);
-                let next = self.plan.window_s * f64::from(ev.a + 1);
+                let next = self.plan.window_s * f64::from(ev.a() + 1);
                 if next < self.plan.horizon_s {
-                    self.events.push(next, Kind::Window, ev.a + 1, 0);
+                    self.events.push(next, Kind::Window, ev.a() + 1, 0);
                 }
             }
             Kind::Reset => self.obs.reset(self.now),
         }
     }
 
-    fn finish(self) -> RunInfo {
+    fn finish(mut self) -> (O, RunInfo) {
         let n = self.prog.endpoints.len();
         let mut info = RunInfo {
             events: self.event_count,
@@ -315,20 +312,26 @@ impl<'p, O: Observer> Sim<'p, O> {
             }
         }
         self.obs.finish(self.now);
-        info
+        (self.obs, info)
     }
 
     // ----- workload -------------------------------------------------------------------------
 
+    #[inline]
     fn rng(&mut self, stream: u32) -> &mut Rng {
-        &mut self.rngs[stream as usize]
+        at_mut(&mut self.rngs, stream)
     }
 
+    #[inline]
     fn pick_endpoint(&mut self) -> u32 {
+        if self.prog.mix_cdf[0] == f64::INFINITY {
+            return 0; // a single endpoint in the mix: no draw needed
+        }
         let u = unit(self.rng(self.prog.mix_stream));
         self.prog.mix_cdf.iter().position(|c| u < *c).unwrap_or(0) as u32
     }
 
+    #[inline]
     fn schedule_arrival(&mut self) {
         let work = match self.prog.source {
             Source::Poisson => {
@@ -345,9 +348,10 @@ impl<'p, O: Observer> Sim<'p, O> {
         }
     }
 
+    #[inline]
     fn draw(&mut self, sampler: u32) -> f64 {
-        let s = self.prog.sampler_stream[sampler as usize];
-        self.prog.samplers[sampler as usize].sample(&mut self.rngs[s as usize])
+        let site = at(&self.prog.samplers, sampler);
+        site.sampler.sample(at_mut(&mut self.rngs, site.stream))
     }
 
     fn level_step(&mut self, i: usize) {
@@ -464,6 +468,7 @@ impl<'p, O: Observer> Sim<'p, O> {
 
     // ----- requests -------------------------------------------------------------------------
 
+    #[inline]
     fn alloc(&mut self, ep: u32, client: u32, attempt: u32, pc: u32) -> u32 {
         let r = match self.free.pop() {
             Some(r) => r,
@@ -472,25 +477,25 @@ impl<'p, O: Observer> Sim<'p, O> {
                 (self.reqs.len() - 1) as u32
             }
         };
-        let slot = &mut self.reqs[r as usize];
-        let (inc, wait_gen) = (slot.inc.wrapping_add(1), slot.wait_gen);
-        *slot = Req {
-            pc,
-            ep,
-            inc,
-            wait_gen,
-            client,
-            attempt,
-            start: self.now,
-            flags: ALIVE,
-            ..Req::EMPTY
-        };
+        // Only the header is reset: `held` and `loops` are written before they are read.
+        let slot = at_mut(&mut self.reqs, r);
+        slot.pc = pc;
+        slot.ep = ep;
+        slot.inc = slot.inc.wrapping_add(1);
+        slot.waiting_on = NONE;
+        slot.client = client;
+        slot.attempt = attempt;
+        slot.inst = NONE;
+        slot.flags = ALIVE;
+        slot.n_held = 0;
+        slot.start = self.now;
         self.live += 1;
         r
     }
 
+    #[inline]
     fn free_req(&mut self, r: u32) {
-        let slot = &mut self.reqs[r as usize];
+        let slot = at_mut(&mut self.reqs, r);
         slot.inc = slot.inc.wrapping_add(1);
         slot.flags = 0;
         self.free.push(r);
@@ -498,6 +503,7 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// A client sends an attempt of endpoint `ep`.
+    #[inline]
     fn issue(&mut self, ep: u32, client: u32, attempt: u32) {
         if self.live >= self.prog.max_in_flight {
             self.obs.capped(self.now);
@@ -510,7 +516,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         self.obs.request_started(ep, self.now);
         let timeout = self.prog.endpoints[ep as usize].timeout_s;
         if timeout.is_finite() {
-            let inc = self.reqs[r as usize].inc;
+            let inc = at_mut(&mut self.reqs, r).inc;
             self.events
                 .push(self.now + timeout, Kind::ClientTimeout, r, inc);
         }
@@ -530,22 +536,25 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// Reports a response to the request's client (once: a client that timed out is gone).
+    #[inline]
     fn respond(&mut self, r: u32, outcome: Outcome) {
-        let q = self.reqs[r as usize];
+        let q = at_mut(&mut self.reqs, r);
         if q.ep == JOB || q.flags & CLIENT_GONE != 0 {
             return;
         }
-        self.reqs[r as usize].flags |= CLIENT_GONE;
-        self.obs
-            .response(q.ep, self.now, self.now - q.start, outcome);
-        self.client_outcome(q.client, q.ep, q.attempt, outcome == Outcome::Ok);
+        q.flags |= CLIENT_GONE;
+        let (ep, client, attempt, latency) = (q.ep, q.client, q.attempt, self.now - q.start);
+        self.obs.response(ep, self.now, latency, outcome);
+        if client != NONE || outcome != Outcome::Ok {
+            self.client_outcome(client, ep, attempt, outcome == Outcome::Ok);
+        }
     }
 
     /// Interprets the request's flow until it blocks, waits or leaves.
     fn advance(&mut self, r: u32) {
         loop {
-            let pc = self.reqs[r as usize].pc;
-            match self.prog.ops[pc as usize] {
+            let pc = at_mut(&mut self.reqs, r).pc;
+            match *at(&self.prog.ops, pc) {
                 Op::Serve { res, sampler } => {
                     let id = self.resolve(res, r);
                     match self.acquire(id, r) {
@@ -556,9 +565,9 @@ impl<'p, O: Observer> Sim<'p, O> {
                     return;
                 }
                 Op::Acquire { res } | Op::AcquirePool { res } => {
-                    let pool = matches!(self.prog.ops[pc as usize], Op::AcquirePool { .. });
-                    if pool && self.reqs[r as usize].flags & POOL_HELD != 0 {
-                        self.reqs[r as usize].pc += 1;
+                    let pool = matches!(*at(&self.prog.ops, pc), Op::AcquirePool { .. });
+                    if pool && at_mut(&mut self.reqs, r).flags & POOL_HELD != 0 {
+                        at_mut(&mut self.reqs, r).pc += 1;
                         continue;
                     }
                     let id = self.resolve(res, r);
@@ -569,7 +578,7 @@ impl<'p, O: Observer> Sim<'p, O> {
                     }
                 }
                 Op::Release => {
-                    let q = &mut self.reqs[r as usize];
+                    let q = at_mut(&mut self.reqs, r);
                     q.n_held -= 1;
                     let id = q.held[q.n_held as usize];
                     q.pc += 1;
@@ -577,23 +586,23 @@ impl<'p, O: Observer> Sim<'p, O> {
                 }
                 Op::Hold { sampler } => {
                     let d = self.draw(sampler);
-                    let inc = self.reqs[r as usize].inc;
+                    let inc = at_mut(&mut self.reqs, r).inc;
                     self.events.push(self.now + d, Kind::Wake, r, inc);
                     return;
                 }
                 Op::Branch { p, stream, else_pc } => {
                     let u = unit(self.rng(stream));
-                    let q = &mut self.reqs[r as usize];
+                    let q = at_mut(&mut self.reqs, r);
                     q.pc = if u < p { pc + 1 } else { else_pc };
                 }
-                Op::Jump { to } => self.reqs[r as usize].pc = to,
+                Op::Jump { to } => at_mut(&mut self.reqs, r).pc = to,
                 Op::LoopStart { n, depth } => {
-                    let q = &mut self.reqs[r as usize];
+                    let q = at_mut(&mut self.reqs, r);
                     q.loops[depth as usize] = n;
                     q.pc += 1;
                 }
                 Op::LoopEnd { start, depth } => {
-                    let q = &mut self.reqs[r as usize];
+                    let q = at_mut(&mut self.reqs, r);
                     q.loops[depth as usize] -= 1;
                     q.pc = if q.loops[depth as usize] > 0 {
                         start + 1
@@ -602,7 +611,7 @@ impl<'p, O: Observer> Sim<'p, O> {
                     };
                 }
                 Op::FrontAcquire { res } => {
-                    let rs = &mut self.res[res as usize];
+                    let rs = at_mut(&mut self.res, res);
                     if rs.busy >= rs.units {
                         self.obs.resource_reject(res);
                         return self.fail(r, ErrorKind::Rejected);
@@ -611,16 +620,16 @@ impl<'p, O: Observer> Sim<'p, O> {
                     let (busy, waiting) = (rs.busy, rs.waiting);
                     self.obs.resource_level(res, self.now, busy, waiting);
                     self.obs.resource_wait(res, 0.0);
-                    let q = &mut self.reqs[r as usize];
+                    let q = at_mut(&mut self.reqs, r);
                     q.flags |= FRONT_HELD;
                     q.pc += 1;
                 }
                 Op::Route { group } => {
                     self.route(r, group);
-                    self.reqs[r as usize].pc += 1;
+                    at_mut(&mut self.reqs, r).pc += 1;
                 }
                 Op::Spawn { entry } => {
-                    self.reqs[r as usize].pc += 1;
+                    at_mut(&mut self.reqs, r).pc += 1;
                     self.spawn(entry);
                 }
                 Op::End => return self.complete(r),
@@ -635,24 +644,27 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// Moves past an `Acquire`/`AcquirePool` that was just granted.
+    #[inline]
     fn after_grant(&mut self, r: u32) {
-        let q = &mut self.reqs[r as usize];
-        if matches!(self.prog.ops[q.pc as usize], Op::AcquirePool { .. }) {
+        let q = at_mut(&mut self.reqs, r);
+        if matches!(*at(&self.prog.ops, q.pc), Op::AcquirePool { .. }) {
             q.flags |= POOL_HELD;
         }
         q.pc += 1;
     }
 
+    #[inline]
     fn start_service(&mut self, r: u32, sampler: u32) {
         let d = self.draw(sampler);
-        let inc = self.reqs[r as usize].inc;
+        let inc = at_mut(&mut self.reqs, r).inc;
         self.events.push(self.now + d, Kind::Wake, r, inc);
     }
 
     /// A service or a hold ended.
+    #[inline]
     fn wake(&mut self, r: u32) {
-        let q = &mut self.reqs[r as usize];
-        let serve = matches!(self.prog.ops[q.pc as usize], Op::Serve { .. });
+        let q = at_mut(&mut self.reqs, r);
+        let serve = matches!(*at(&self.prog.ops, q.pc), Op::Serve { .. });
         q.pc += 1;
         if serve {
             q.n_held -= 1;
@@ -662,10 +674,11 @@ impl<'p, O: Observer> Sim<'p, O> {
         self.advance(r);
     }
 
+    #[inline]
     fn resolve(&mut self, sel: Sel, r: u32) -> u32 {
         match sel {
             Sel::Fixed(id) => id,
-            Sel::Instance(base) => base + self.reqs[r as usize].inst,
+            Sel::Instance(base) => base + at_mut(&mut self.reqs, r).inst,
             Sel::DbWrite(g) => self.prog.dbs[g as usize].primary,
             Sel::DbRead(g) => self.pick_replica(g),
         }
@@ -685,7 +698,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         let (first, n, policy, stream) =
             (app.first_instance, app.instances, app.policy, app.stream);
         let i = self.choose(n, policy, stream, Pick::App(group));
-        let q = &mut self.reqs[r as usize];
+        let q = at_mut(&mut self.reqs, r);
         q.inst = i;
         q.flags |= ROUTED;
         let g = (first + i) as usize;
@@ -764,8 +777,9 @@ impl<'p, O: Observer> Sim<'p, O> {
 
     // ----- resources ------------------------------------------------------------------------
 
+    #[inline]
     fn acquire(&mut self, id: u32, r: u32) -> Acq {
-        let rs = &mut self.res[id as usize];
+        let rs = at_mut(&mut self.res, id);
         if rs.busy < rs.units && rs.waiting == 0 {
             rs.busy += 1;
             let (busy, waiting) = (rs.busy, rs.waiting);
@@ -778,7 +792,7 @@ impl<'p, O: Observer> Sim<'p, O> {
             self.obs.resource_reject(id);
             return Acq::Refused;
         }
-        let q = &mut self.reqs[r as usize];
+        let q = at_mut(&mut self.reqs, r);
         rs.queue.push_back(Waiter {
             req: r,
             generation: q.wait_gen,
@@ -796,18 +810,20 @@ impl<'p, O: Observer> Sim<'p, O> {
         Acq::Queued
     }
 
+    #[inline]
     fn hold(&mut self, r: u32, id: u32) {
-        let q = &mut self.reqs[r as usize];
+        let q = at_mut(&mut self.reqs, r);
         q.held[q.n_held as usize] = id;
         q.n_held += 1;
     }
 
     /// Gives a unit of `id` back and hands it to the first live waiter, if any.
+    #[inline]
     fn release(&mut self, id: u32) {
-        let rs = &mut self.res[id as usize];
+        let rs = at_mut(&mut self.res, id);
         rs.busy -= 1;
         while let Some(w) = rs.queue.pop_front() {
-            let q = &mut self.reqs[w.req as usize];
+            let q = at_mut(&mut self.reqs, w.req);
             if q.wait_gen != w.generation {
                 continue; // it gave up waiting (timeout); its entry was left behind
             }
@@ -819,7 +835,7 @@ impl<'p, O: Observer> Sim<'p, O> {
             self.obs.resource_level(id, self.now, busy, waiting);
             self.obs.resource_wait(id, self.now - w.since);
             self.hold(w.req, id);
-            match self.prog.ops[self.reqs[w.req as usize].pc as usize] {
+            match *at(&self.prog.ops, at_mut(&mut self.reqs, w.req).pc) {
                 Op::Serve { sampler, .. } => self.start_service(w.req, sampler),
                 _ => self.ready.push_back(w.req),
             }
@@ -830,14 +846,14 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     fn wait_timeout(&mut self, r: u32, generation: u32) {
-        let q = &mut self.reqs[r as usize];
+        let q = at_mut(&mut self.reqs, r);
         if q.wait_gen != generation || q.waiting_on == NONE {
             return;
         }
         let id = q.waiting_on;
         q.wait_gen = q.wait_gen.wrapping_add(1);
         q.waiting_on = NONE;
-        let rs = &mut self.res[id as usize];
+        let rs = at_mut(&mut self.res, id);
         rs.waiting -= 1;
         // Entries of requests that gave up stay in the ring until they reach its front; compact
         // when they dominate so a stuck resource cannot grow its queue without bound.
@@ -853,56 +869,67 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// Gives back what the client side holds: the proxy connection and the balancer's count.
+    #[inline]
     fn release_front(&mut self, r: u32) {
-        let q = self.reqs[r as usize];
-        if q.flags & FRONT_HELD != 0 {
-            let front = self.prog.endpoints[q.ep as usize]
+        let q = at(&self.reqs, r);
+        let (flags, ep, inst) = (q.flags, q.ep, q.inst);
+        if flags & (FRONT_HELD | ROUTED) == 0 {
+            return;
+        }
+        if flags & FRONT_HELD != 0 {
+            let front = self.prog.endpoints[ep as usize]
                 .front
                 .expect("a held front has a proxy");
-            let rs = &mut self.res[front as usize];
+            let rs = at_mut(&mut self.res, front);
             rs.busy -= 1;
             let (busy, waiting) = (rs.busy, rs.waiting);
             self.obs.resource_level(front, self.now, busy, waiting);
         }
-        if q.flags & ROUTED != 0 {
-            let group = self.prog.endpoints[q.ep as usize]
+        if flags & ROUTED != 0 {
+            let group = self.prog.endpoints[ep as usize]
                 .group
                 .expect("a routed request has an app");
-            let g = (self.prog.apps[group as usize].first_instance + q.inst) as usize;
+            let g = (self.prog.apps[group as usize].first_instance + inst) as usize;
             self.inst_load[g] -= 1;
             self.obs
                 .instance_load(g as u32, self.now, self.inst_load[g]);
         }
-        self.reqs[r as usize].flags &= !(FRONT_HELD | ROUTED);
+        at_mut(&mut self.reqs, r).flags &= !(FRONT_HELD | ROUTED);
     }
 
+    #[inline]
     fn leave(&mut self, r: u32) {
-        while self.reqs[r as usize].n_held > 0 {
-            let q = &mut self.reqs[r as usize];
+        while at_mut(&mut self.reqs, r).n_held > 0 {
+            let q = at_mut(&mut self.reqs, r);
             q.n_held -= 1;
             let id = q.held[q.n_held as usize];
             self.release(id);
         }
-        let q = self.reqs[r as usize];
-        if q.ep != JOB {
+        let (ep, start) = (
+            at_mut(&mut self.reqs, r).ep,
+            at_mut(&mut self.reqs, r).start,
+        );
+        if ep != JOB {
             self.release_front(r);
-            self.obs.request_left(q.ep, self.now, self.now - q.start);
+            self.obs.request_left(ep, self.now, self.now - start);
         }
         self.free_req(r);
     }
 
+    #[inline]
     fn fail(&mut self, r: u32, kind: ErrorKind) {
         self.respond(r, Outcome::Error(kind));
         self.leave(r);
     }
 
+    #[inline]
     fn complete(&mut self, r: u32) {
         self.respond(r, Outcome::Ok);
         self.leave(r);
     }
 
     fn client_timeout(&mut self, r: u32, inc: u32) {
-        let q = self.reqs[r as usize];
+        let q = at(&self.reqs, r);
         if q.inc != inc || q.flags & CLIENT_GONE != 0 {
             return;
         }
@@ -911,6 +938,28 @@ impl<'p, O: Observer> Sim<'p, O> {
         self.release_front(r);
         self.respond(r, Outcome::Error(ErrorKind::ClientTimeout));
     }
+}
+
+/// `v[i]` without the bounds check in release builds (checked in debug builds).
+///
+/// For the event loop's own indices only, each in bounds by construction: request slots are
+/// never removed and every slot index in an event or a queue came from `alloc`; resource,
+/// instruction, stream and sampler indices come from the compiled program, which emits only
+/// valid ones (every flow ends with `End`, every jump stays in its flow). The tests run with
+/// debug assertions on.
+#[inline(always)]
+fn at<T>(v: &[T], i: u32) -> &T {
+    debug_assert!((i as usize) < v.len(), "index {i} out of {}", v.len());
+    // SAFETY: see above.
+    unsafe { v.get_unchecked(i as usize) }
+}
+
+/// The mutable form of [`at`], under the same guarantees.
+#[inline(always)]
+fn at_mut<T>(v: &mut [T], i: u32) -> &mut T {
+    debug_assert!((i as usize) < v.len(), "index {i} out of {}", v.len());
+    // SAFETY: see [`at`].
+    unsafe { v.get_unchecked_mut(i as usize) }
 }
 
 /// A balanced group: an app's instances or a database's replicas.

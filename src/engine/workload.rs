@@ -8,13 +8,21 @@ use crate::model::{Scenario, Stage, Warmup};
 pub struct LevelFn {
     /// `(time_s, level)` breakpoints, times non-decreasing, starting at 0.
     points: Vec<(f64, f64)>,
+    /// `1 / level` when the level is constant and positive: arrivals then cost a multiply.
+    constant_inverse: Option<f64>,
 }
 
 impl LevelFn {
     /// A constant level.
     pub fn constant(level: f64) -> LevelFn {
+        LevelFn::new(vec![(0.0, level)])
+    }
+
+    fn new(points: Vec<(f64, f64)>) -> LevelFn {
+        let constant = points.len() == 1 && points[0].1 > 0.0;
         LevelFn {
-            points: vec![(0.0, level)],
+            constant_inverse: constant.then(|| 1.0 / points[0].1),
+            points,
         }
     }
 
@@ -26,7 +34,7 @@ impl LevelFn {
             t += s.duration_s;
             points.push((t, s.target));
         }
-        LevelFn { points }
+        LevelFn::new(points)
     }
 
     /// The level at time `t` (the last breakpoint's level after it; the latest of equal times).
@@ -57,7 +65,11 @@ impl LevelFn {
     /// intensity `level(t)` has unit-exponential increments of this integral, and a renewal
     /// process is time-changed the same way. This is exact for piecewise-linear levels, handles
     /// stretches of zero load, and costs one division when the level is constant.
+    #[inline]
     pub fn advance(&self, t: f64, work: f64) -> Option<f64> {
+        if let Some(inverse) = self.constant_inverse {
+            return Some(t + work * inverse);
+        }
         if self.points.len() == 1 {
             let l = self.points[0].1;
             return (l > 0.0).then(|| t + work / l);

@@ -194,8 +194,7 @@ pub fn replicate(
     seed: u64,
     index: u64,
 ) -> Result<Replication, SimError> {
-    let mut rec = Recorder::new(prog, index);
-    let info = simulate(prog, plan, seed, index, &mut rec)?;
+    let (rec, info) = simulate(prog, plan, seed, index, Recorder::new(prog, index))?;
     Ok(rec.into_replication(info.events, plan.horizon_s))
 }
 

@@ -1,8 +1,8 @@
 //! The observer that measures a replication: per endpoint, per resource, per app instance, and
 //! in time-series windows. When the run ends it becomes a [`Replication`] record.
 
-use super::histogram::{Coarse, Latency};
-use super::timeavg::TimeAverage;
+use super::histogram::{Coarse, Latency, LatencyRecorder};
+use super::timeavg::{Levels, TimeAverage};
 use crate::engine::{ErrorKind, Observer, Outcome, Program};
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +101,7 @@ impl Replication {
 #[derive(Debug, Clone, Default)]
 struct EndpointAcc {
     rec: EndpointRecord,
+    latency: LatencyRecorder,
     in_system: TimeAverage,
     awaiting: u64,
     apdex_t: f64,
@@ -109,8 +110,9 @@ struct EndpointAcc {
 #[derive(Debug, Clone, Default)]
 struct ResourceAcc {
     rec: ResourceRecord,
-    busy: TimeAverage,
-    waiting: TimeAverage,
+    waits: LatencyRecorder,
+    /// Busy servers and waiting requests.
+    levels: Levels<2>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -169,18 +171,32 @@ impl Recorder {
 
     /// The record of the replication; `events` is the engine's count.
     pub fn into_replication(self, events: u64, end_s: f64) -> Replication {
-        let endpoints = self.endpoints.into_iter().map(|e| e.rec).collect();
-        let resources = self.resources.into_iter().map(|r| r.rec).collect();
+        let endpoints = self
+            .endpoints
+            .into_iter()
+            .map(|e| EndpointRecord {
+                latency: e.latency.to_latency(),
+                ..e.rec
+            })
+            .collect();
+        let resources = self
+            .resources
+            .into_iter()
+            .map(|r| ResourceRecord {
+                waits: r.waits.to_latency(),
+                ..r.rec
+            })
+            .collect();
         Replication {
             index: self.index,
             measured_from_s: self.start_s,
             measured_to_s: end_s,
             endpoints,
             resources,
-            instance_load_mean: self.instances.iter().map(|t| t.mean_at(end_s)).collect(),
-            instance_load_max: self.instances.iter().map(|t| t.max()).collect(),
-            level_mean: self.level.mean_at(end_s),
-            level_max: self.level.max(),
+            instance_load_mean: self.instances.iter().map(|t| t.mean_at(end_s)[0]).collect(),
+            instance_load_max: self.instances.iter().map(|t| t.max()[0]).collect(),
+            level_mean: self.level.mean_at(end_s)[0],
+            level_max: self.level.max()[0],
             capped: self.capped,
             windows: self.windows,
             window_latency: self.window_latency,
@@ -193,8 +209,7 @@ impl Observer for Recorder {
     #[inline]
     fn resource_level(&mut self, res: u32, now: f64, busy: u32, waiting: u32) {
         let r = &mut self.resources[res as usize];
-        r.busy.set(now, f64::from(busy));
-        r.waiting.set(now, f64::from(waiting));
+        r.levels.set(now, [f64::from(busy), f64::from(waiting)]);
     }
 
     #[inline]
@@ -202,7 +217,12 @@ impl Observer for Recorder {
         let r = &mut self.resources[res as usize].rec;
         r.grants += 1;
         r.wait_sum_s += wait;
-        r.waits.record(wait);
+        let waits = &mut self.resources[res as usize].waits;
+        if wait > 0.0 {
+            waits.record(wait);
+        } else {
+            waits.record_zero();
+        }
     }
 
     fn resource_reject(&mut self, res: u32) {
@@ -220,8 +240,8 @@ impl Observer for Recorder {
         let e = &mut self.endpoints[ep as usize];
         e.rec.started += 1;
         e.awaiting += 1;
-        let level = e.in_system.level() + 1.0;
-        e.in_system.set(now, level);
+        let level = e.in_system.level()[0] + 1.0;
+        e.in_system.set(now, [level]);
     }
 
     #[inline]
@@ -229,8 +249,8 @@ impl Observer for Recorder {
         let e = &mut self.endpoints[ep as usize];
         e.rec.left += 1;
         e.rec.residence_sum_s += residence;
-        let level = e.in_system.level() - 1.0;
-        e.in_system.set(now, level);
+        let level = e.in_system.level()[0] - 1.0;
+        e.in_system.set(now, [level]);
     }
 
     #[inline]
@@ -240,7 +260,7 @@ impl Observer for Recorder {
             Outcome::Ok => {
                 e.awaiting -= 1;
                 e.rec.ok += 1;
-                e.rec.latency.record(latency);
+                e.latency.record(latency);
                 e.rec.latency_sum_s += latency;
                 if latency <= e.apdex_t {
                     e.rec.apdex_satisfied += 1;
@@ -262,11 +282,11 @@ impl Observer for Recorder {
     }
 
     fn instance_load(&mut self, inst: u32, now: f64, in_flight: u32) {
-        self.instances[inst as usize].set(now, f64::from(in_flight));
+        self.instances[inst as usize].set(now, [f64::from(in_flight)]);
     }
 
     fn load_level(&mut self, now: f64, level: f64) {
-        self.level.set(now, level);
+        self.level.set(now, [level]);
     }
 
     fn capped(&mut self, _now: f64) {
@@ -276,10 +296,10 @@ impl Observer for Recorder {
     fn window_end(&mut self, now: f64) {
         let w = &mut self.window;
         let span = now - w.start_s;
-        let level_int = self.level.integral_at(now);
+        let level_int = self.level.integral_at(now)[0];
         let mut queue_mean = Vec::with_capacity(self.resources.len());
         for (r, base) in self.resources.iter().zip(w.queue_base.iter_mut()) {
-            let int = r.waiting.integral_at(now);
+            let int = r.levels.integral_at(now)[1];
             queue_mean.push((int - *base) / span);
             *base = int;
         }
@@ -302,18 +322,19 @@ impl Observer for Recorder {
     fn reset(&mut self, now: f64) {
         self.start_s = now;
         for e in &mut self.endpoints {
-            let in_system = e.in_system.level() as u64;
+            let in_system = e.in_system.level()[0] as u64;
             e.rec = EndpointRecord {
                 in_system_at_start: in_system,
                 awaiting_at_start: e.awaiting,
                 ..Default::default()
             };
             e.in_system.reset(now);
+            e.latency.reset();
         }
         for r in &mut self.resources {
             r.rec = ResourceRecord::default();
-            r.busy.reset(now);
-            r.waiting.reset(now);
+            r.waits.reset();
+            r.levels.reset(now);
         }
         self.instances.iter_mut().for_each(|t| t.reset(now));
         self.level.reset(now);
@@ -325,15 +346,15 @@ impl Observer for Recorder {
             self.window_end(now);
         }
         for e in &mut self.endpoints {
-            e.rec.in_system_mean = e.in_system.mean_at(now);
-            e.rec.in_system_at_end = e.in_system.level() as u64;
+            e.rec.in_system_mean = e.in_system.mean_at(now)[0];
+            e.rec.in_system_at_end = e.in_system.level()[0] as u64;
             e.rec.awaiting_at_end = e.awaiting;
         }
         for r in &mut self.resources {
-            r.rec.busy_mean = r.busy.mean_at(now);
-            r.rec.busy_max = r.busy.max();
-            r.rec.waiting_mean = r.waiting.mean_at(now);
-            r.rec.waiting_max = r.waiting.max();
+            let [busy_mean, waiting_mean] = r.levels.mean_at(now);
+            let [busy_max, waiting_max] = r.levels.max();
+            (r.rec.busy_mean, r.rec.waiting_mean) = (busy_mean, waiting_mean);
+            (r.rec.busy_max, r.rec.waiting_max) = (busy_max, waiting_max);
         }
     }
 }

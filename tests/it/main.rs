@@ -1,6 +1,9 @@
 //! capsim's integration tests: one binary, one module per concern.
 
 mod analytic;
+mod cli;
 mod conservation;
 mod determinism;
+mod errors;
+mod models;
 mod support;
