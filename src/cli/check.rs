@@ -12,12 +12,11 @@ pub fn check(a: &CheckArgs) -> Result<u8, CliError> {
     let loads = capacity::analyse(&c);
     if a.json {
         let doc = serde_json::json!({ "model": c.model, "capacity": loads });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).map_err(|e| CliError::Usage(e.to_string()))?
-        );
+        let json =
+            serde_json::to_string_pretty(&doc).map_err(|e| CliError::Usage(e.to_string()))?;
+        super::emit(&format!("{json}\n"));
     } else {
-        print!("{}", render(&c, &loads));
+        super::emit(&render(&c, &loads));
     }
     let impossible: Vec<&str> = loads
         .iter()

@@ -23,15 +23,11 @@ pub fn merge(a: &MergeArgs) -> Result<u8, CliError> {
     let params = first.run.clone();
     let runs = shard::merge(&parts, &prog, c.workload.is_closed())?;
     let results = Results::new(&c, &prog, &params, &runs);
-    print!("{}", report::text::render(&results));
     let out = a
         .output
         .clone()
         .unwrap_or_else(|| super::default_output(&c));
     let written = report::write_all(&out, &results, &report::exporters())?;
-    println!();
-    for w in written {
-        println!("wrote {}", w.display());
-    }
+    super::emit_summary(&report::text::render(&results), &written);
     Ok(0)
 }

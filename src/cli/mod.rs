@@ -47,6 +47,23 @@ fn load(path: &Path) -> Result<(Checked, Program), CliError> {
     Ok((checked, prog))
 }
 
+/// Prints to stdout, ignoring a closed pipe (`capsim run … | head`): what matters, the output
+/// files, is written before anything is printed, and a reader that went away is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// The summary, then the files written.
+fn emit_summary(summary: &str, written: &[PathBuf]) {
+    let files: String = written
+        .iter()
+        .map(|w| format!("wrote {}\n", w.display()))
+        .collect();
+    emit(&format!("{summary}\n{files}"));
+}
+
 /// The default output folder of a model: `output/<model-name>`.
 fn default_output(c: &Checked) -> PathBuf {
     Path::new("output").join(c.model.slug())

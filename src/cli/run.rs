@@ -88,12 +88,8 @@ pub fn run(a: &RunArgs) -> Result<u8, CliError> {
         return Ok(0);
     }
     let results = Results::new(&c, &prog, &params, &runs);
-    print!("{}", report::text::render(&results));
     let written = report::write_all(&out, &results, &report::exporters())?;
-    println!();
-    for w in written {
-        println!("wrote {}", w.display());
-    }
+    super::emit_summary(&report::text::render(&results), &written);
     Ok(if a.fail_on_slo && !results.slos_met() {
         EXIT_SLO
     } else {

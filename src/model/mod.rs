@@ -41,6 +41,9 @@ pub struct Model {
     pub resources: Vec<Resource>,
     pub endpoints: Vec<Endpoint>,
     pub workload: Option<Workload>,
+    /// Where the workload was declared.
+    #[serde(default)]
+    pub workload_origin: Option<Origin>,
     pub slos: Vec<Slo>,
     pub scenarios: Vec<Scenario>,
     pub settings: Settings,
@@ -54,6 +57,7 @@ impl Model {
             resources: Vec::new(),
             endpoints: Vec::new(),
             workload: None,
+            workload_origin: None,
             slos: Vec::new(),
             scenarios: Vec::new(),
             settings: Settings::default(),

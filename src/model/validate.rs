@@ -358,7 +358,7 @@ fn check_mix(v: &mut Validator) -> Vec<f64> {
     let positive = total.is_finite() && total > 0.0;
     if !m.endpoints.is_empty() && !positive {
         let msg = "endpoint weights sum to zero: give at least one endpoint a weight > 0";
-        v.error(format!("model `{}`", m.name), &None, msg);
+        v.error(format!("model `{}`", m.name), &m.endpoints[0].origin, msg);
         return vec![0.0; m.endpoints.len()];
     }
     m.endpoints
@@ -387,14 +387,14 @@ fn check_workload(v: &mut Validator) -> (Option<Workload>, Option<usize>) {
                     "on_start endpoint `{name}` does not exist (endpoints: {})",
                     endpoint_list(m)
                 );
-                v.error(item, &None, msg);
+                v.error(item, &m.workload_origin, msg);
             }
         }
         Workload::Open {
             arrivals: Arrivals::Poisson { rate_per_s },
         } if !(rate_per_s.is_finite() && *rate_per_s > 0.0) => {
             let msg = format!("arrival rate must be > 0 (got {rate_per_s}/s)");
-            v.error(item, &None, msg);
+            v.error(item, &m.workload_origin, msg);
         }
         _ => {}
     }
@@ -519,7 +519,17 @@ fn check_scenarios(v: &mut Validator) -> Vec<Scenario> {
                 format!("warm-up must be >= 0 (got {seconds} s)"),
             );
         }
-        if total_duration(s, m.settings.default_duration_s) <= 0.0 {
+        let length = total_duration(s, m.settings.default_duration_s);
+        if let Warmup::Fixed { seconds } = s.warmup
+            && seconds >= length
+            && length > 0.0
+        {
+            let msg = format!(
+                "warm-up of {seconds} s leaves nothing of its {length} s to report; make the warm-up shorter than the run"
+            );
+            v.error(item.clone(), &s.origin, msg);
+        }
+        if length <= 0.0 {
             v.error(item, &s.origin, "lasts 0 s: give it stages or a duration");
         }
     }

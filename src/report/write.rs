@@ -43,32 +43,71 @@ pub fn write_all(
     write_files(dir, &rendered)
 }
 
-/// Writes already rendered files atomically.
+/// Writes already rendered files as one unit: either every file is replaced by its new
+/// version, or none is. New versions go to temporary names first; the old files are moved
+/// aside, the new ones renamed into place, and the old ones deleted only once all are in; any
+/// failure on the way puts the old files back.
 pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>, WriteError> {
     fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut temps = Vec::new();
-    for (name, bytes) in files {
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        if let Err(e) = write_synced(&tmp, bytes) {
-            temps.push(tmp);
+    let targets: Vec<PathBuf> = files.iter().map(|(name, _)| dir.join(name)).collect();
+    if let Some(t) = targets.iter().find(|t| t.exists() && !t.is_file()) {
+        let source = std::io::Error::other(
+            "something other than a file is in the way; remove it or choose another -o",
+        );
+        return Err(WriteError::Io {
+            path: t.clone(),
+            source,
+        });
+    }
+    let pid = std::process::id();
+    let temps: Vec<PathBuf> = files
+        .iter()
+        .map(|(name, _)| dir.join(format!(".{name}.tmp-{pid}")))
+        .collect();
+    for ((_, bytes), tmp) in files.iter().zip(&temps) {
+        if let Err(e) = write_synced(tmp, bytes) {
             cleanup(&temps);
             return Err(e);
         }
-        temps.push(tmp);
     }
-    let mut done = Vec::new();
-    for ((name, _), tmp) in files.iter().zip(&temps) {
-        let target = dir.join(name);
-        if let Err(source) = fs::rename(tmp, &target) {
+    let olds: Vec<PathBuf> = files
+        .iter()
+        .map(|(name, _)| dir.join(format!(".{name}.old-{pid}")))
+        .collect();
+    let mut moved_aside = Vec::new();
+    for (target, old) in targets.iter().zip(&olds) {
+        if target.exists() {
+            if let Err(source) = fs::rename(target, old) {
+                restore(&moved_aside, &targets, &olds);
+                cleanup(&temps);
+                return Err(WriteError::Io {
+                    path: target.clone(),
+                    source,
+                });
+            }
+            moved_aside.push(targets.iter().position(|t| t == target).expect("a target"));
+        }
+    }
+    for (k, (tmp, target)) in temps.iter().zip(&targets).enumerate() {
+        if let Err(source) = fs::rename(tmp, target) {
+            cleanup(&targets[..k]);
+            restore(&moved_aside, &targets, &olds);
             cleanup(&temps);
             return Err(WriteError::Io {
-                path: target,
+                path: target.clone(),
                 source,
             });
         }
-        done.push(target);
     }
-    Ok(done)
+    cleanup(&olds);
+    Ok(targets)
+}
+
+/// Puts the files moved aside back under their names.
+fn restore(moved: &[usize], targets: &[PathBuf], olds: &[PathBuf]) {
+    for &k in moved {
+        let _ = fs::rename(&olds[k], &targets[k]);
+    }
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {

@@ -55,6 +55,7 @@ fn without_origins(mut m: Model) -> Model {
     m.endpoints.iter_mut().for_each(|e| e.origin = None);
     m.slos.iter_mut().for_each(|s| s.origin = None);
     m.scenarios.iter_mut().for_each(|s| s.origin = None);
+    m.workload_origin = None;
     m
 }
 

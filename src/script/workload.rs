@@ -97,6 +97,7 @@ fn declare_workload(ctx: &NativeCallContext, m: &ModelHandle, w: Workload) -> Re
         .into());
     }
     b.model.workload = Some(w);
+    b.model.workload_origin = Some(at.clone());
     b.workload_at = Some(at);
     Ok(())
 }

@@ -394,7 +394,7 @@ fn an_output_path_that_is_a_file_fails_naming_it_and_leaves_no_temporary_file() 
 }
 
 #[test]
-#[ignore = "bug: write_files renames file by file, so a failure on results.json leaves the new summary.csv and timeseries.csv behind"]
+
 fn a_failed_write_leaves_none_of_the_new_files() {
     let tmp = tempdir();
     let out = tmp.path().join("out");
@@ -412,7 +412,7 @@ fn a_failed_write_leaves_none_of_the_new_files() {
 }
 
 #[test]
-#[ignore = "bug: printing to a closed stdout (`capsim run … | head`) panics before the outputs are written"]
+
 fn a_closed_stdout_neither_panics_nor_loses_the_outputs() {
     let tmp = tempdir();
     let out = tmp.path().join("out");

@@ -150,7 +150,7 @@ fn an_unknown_option_lists_the_valid_ones() {
 }
 
 #[test]
-#[ignore = "bug: the zero-weights error names no file or line (check_mix passes no origin)"]
+
 fn endpoint_weights_summing_to_zero_are_reported_at_an_endpoint() {
     assert_reported("zero_weights.rhai", 4, "endpoint weights sum to zero");
 }
@@ -174,7 +174,7 @@ fn an_objective_for_an_unknown_endpoint_is_reported_at_the_objective() {
 }
 
 #[test]
-#[ignore = "bug: the unknown on_start endpoint error names no file or line (the workload has no origin)"]
+
 fn an_on_start_naming_no_endpoint_is_reported_at_the_workload() {
     assert_reported(
         "on_start_unknown_endpoint.rhai",
@@ -218,7 +218,7 @@ fn an_error_inside_an_imported_module_is_reported_in_the_module() {
 }
 
 #[test]
-#[ignore = "bug: a warm-up longer than the scenario passes validation and the run reports NaN req/s"]
+
 fn a_warmup_longer_than_its_scenario_is_refused() {
     assert_reported("warmup_longer_than_run.rhai", 6, "scenario `short`");
 }
