@@ -59,8 +59,8 @@ pub trait Observer {
     fn resource_timeout(&mut self, res: u32, wait: f64);
     /// A request of endpoint `ep` entered the system.
     fn request_started(&mut self, ep: u32, now: f64);
-    /// A request of `ep` left the system after `residence` seconds (finished or failed).
-    fn request_left(&mut self, ep: u32, now: f64, residence: f64);
+    /// A request of `ep` that entered at `started_at` left the system (finished or failed).
+    fn request_left(&mut self, ep: u32, now: f64, started_at: f64);
     /// The client of `ep` got `outcome` after `latency` seconds.
     fn response(&mut self, ep: u32, now: f64, latency: f64, outcome: Outcome);
     /// The number of requests routed to app instance `inst` changed.

@@ -10,7 +10,7 @@ use super::events::{Event, EventList, Kind};
 use super::observer::{ErrorKind, Observer, Outcome};
 use super::program::{Op, Program, Sel, Source};
 use super::rng::{Rng, stream, stream_key};
-use super::sampler::unit;
+use super::sampler::{Sampler, unit};
 use super::workload::ScenarioPlan;
 use crate::model::Policy;
 use rand_distr::{Distribution, Exp1};
@@ -270,15 +270,26 @@ impl<'p, O: Observer> Sim<'p, O> {
 
     #[inline]
     fn dispatch(&mut self, ev: Event) {
-        match ev.kind() {
-            Kind::Arrival => {
-                let ep = self.pick_endpoint();
-                self.issue(ep, NONE, 0);
-                self.schedule_arrival();
-            }
+        // The two kinds that make most events are tested first with plain conditional
+        // branches, which predict far better than the jump table a full `match` compiles to.
+        let kind = ev.kind();
+        if kind == Kind::Wake {
+            return self.wake(ev.a());
+        }
+        if kind == Kind::Arrival {
+            let ep = self.pick_endpoint();
+            self.issue(ep, NONE, 0);
+            return self.schedule_arrival();
+        }
+        self.dispatch_other(ev, kind);
+    }
+
+    #[inline(never)]
+    fn dispatch_other(&mut self, ev: Event, kind: Kind) {
+        match kind {
+            Kind::Arrival | Kind::Wake => unreachable!("dispatched before"),
             Kind::LevelStep => self.level_step(ev.a() as usize),
             Kind::UserWake => self.user_wake(ev.a(), ev.b()),
-            Kind::Wake => self.wake(ev.a()),
             Kind::ClientTimeout => self.client_timeout(ev.a(), ev.b()),
             Kind::WaitTimeout => self.wait_timeout(ev.a(), ev.b()),
             Kind::Retry => self.issue(ev.a(), NONE, ev.b()),
@@ -322,7 +333,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         at_mut(&mut self.rngs, stream)
     }
 
-    #[inline]
+    #[inline(always)]
     fn pick_endpoint(&mut self) -> u32 {
         if self.prog.mix_cdf[0] == f64::INFINITY {
             return 0; // a single endpoint in the mix: no draw needed
@@ -331,7 +342,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         self.prog.mix_cdf.iter().position(|c| u < *c).unwrap_or(0) as u32
     }
 
-    #[inline]
+    #[inline(always)]
     fn schedule_arrival(&mut self) {
         let work = match self.prog.source {
             Source::Poisson => {
@@ -348,10 +359,18 @@ impl<'p, O: Observer> Sim<'p, O> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn draw(&mut self, sampler: u32) -> f64 {
         let site = at(&self.prog.samplers, sampler);
-        site.sampler.sample(at_mut(&mut self.rngs, site.stream))
+        let rng = at_mut(&mut self.rngs, site.stream);
+        match site.sampler {
+            // The queueing models' staple, kept out of the general match.
+            Sampler::Exp(mean) => {
+                let e: f64 = Exp1.sample(rng);
+                e * mean
+            }
+            ref s => s.sample(rng),
+        }
     }
 
     fn level_step(&mut self, i: usize) {
@@ -468,7 +487,7 @@ impl<'p, O: Observer> Sim<'p, O> {
 
     // ----- requests -------------------------------------------------------------------------
 
-    #[inline]
+    #[inline(always)]
     fn alloc(&mut self, ep: u32, client: u32, attempt: u32, pc: u32) -> u32 {
         let r = match self.free.pop() {
             Some(r) => r,
@@ -493,7 +512,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         r
     }
 
-    #[inline]
+    #[inline(always)]
     fn free_req(&mut self, r: u32) {
         let slot = at_mut(&mut self.reqs, r);
         slot.inc = slot.inc.wrapping_add(1);
@@ -536,7 +555,7 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// Reports a response to the request's client (once: a client that timed out is gone).
-    #[inline]
+    #[inline(always)]
     fn respond(&mut self, r: u32, outcome: Outcome) {
         let q = at_mut(&mut self.reqs, r);
         if q.ep == JOB || q.flags & CLIENT_GONE != 0 {
@@ -554,87 +573,105 @@ impl<'p, O: Observer> Sim<'p, O> {
     fn advance(&mut self, r: u32) {
         loop {
             let pc = at_mut(&mut self.reqs, r).pc;
-            match *at(&self.prog.ops, pc) {
-                Op::Serve { res, sampler } => {
-                    let id = self.resolve(res, r);
-                    match self.acquire(id, r) {
-                        Acq::Granted => self.start_service(r, sampler),
-                        Acq::Queued => {}
-                        Acq::Refused => self.fail(r, ErrorKind::Rejected),
-                    }
-                    return;
-                }
-                Op::Acquire { res } | Op::AcquirePool { res } => {
-                    let pool = matches!(*at(&self.prog.ops, pc), Op::AcquirePool { .. });
-                    if pool && at_mut(&mut self.reqs, r).flags & POOL_HELD != 0 {
-                        at_mut(&mut self.reqs, r).pc += 1;
-                        continue;
-                    }
-                    let id = self.resolve(res, r);
-                    match self.acquire(id, r) {
-                        Acq::Granted => self.after_grant(r),
-                        Acq::Queued => return,
-                        Acq::Refused => return self.fail(r, ErrorKind::Rejected),
-                    }
-                }
-                Op::Release => {
-                    let q = at_mut(&mut self.reqs, r);
-                    q.n_held -= 1;
-                    let id = q.held[q.n_held as usize];
-                    q.pc += 1;
-                    self.release(id);
-                }
-                Op::Hold { sampler } => {
-                    let d = self.draw(sampler);
-                    let inc = at_mut(&mut self.reqs, r).inc;
-                    self.events.push(self.now + d, Kind::Wake, r, inc);
-                    return;
-                }
-                Op::Branch { p, stream, else_pc } => {
-                    let u = unit(self.rng(stream));
-                    let q = at_mut(&mut self.reqs, r);
-                    q.pc = if u < p { pc + 1 } else { else_pc };
-                }
-                Op::Jump { to } => at_mut(&mut self.reqs, r).pc = to,
-                Op::LoopStart { n, depth } => {
-                    let q = at_mut(&mut self.reqs, r);
-                    q.loops[depth as usize] = n;
-                    q.pc += 1;
-                }
-                Op::LoopEnd { start, depth } => {
-                    let q = at_mut(&mut self.reqs, r);
-                    q.loops[depth as usize] -= 1;
-                    q.pc = if q.loops[depth as usize] > 0 {
-                        start + 1
-                    } else {
-                        pc + 1
-                    };
-                }
-                Op::FrontAcquire { res } => {
-                    let rs = at_mut(&mut self.res, res);
-                    if rs.busy >= rs.units {
-                        self.obs.resource_reject(res);
-                        return self.fail(r, ErrorKind::Rejected);
-                    }
-                    rs.busy += 1;
-                    let (busy, waiting) = (rs.busy, rs.waiting);
-                    self.obs.resource_level(res, self.now, busy, waiting);
-                    self.obs.resource_wait(res, 0.0);
-                    let q = at_mut(&mut self.reqs, r);
-                    q.flags |= FRONT_HELD;
-                    q.pc += 1;
-                }
-                Op::Route { group } => {
-                    self.route(r, group);
-                    at_mut(&mut self.reqs, r).pc += 1;
-                }
-                Op::Spawn { entry } => {
-                    at_mut(&mut self.reqs, r).pc += 1;
-                    self.spawn(entry);
-                }
-                Op::End => return self.complete(r),
+            // Conditional branches rather than a jump table: see `dispatch`.
+            let op = *at(&self.prog.ops, pc);
+            if let Op::Serve { res, sampler } = op {
+                return self.serve(r, res, sampler);
+            }
+            if op == Op::End {
+                return self.complete_outlined(r);
+            }
+            if let Op::Branch { p, stream, else_pc } = op {
+                let u = unit(self.rng(stream));
+                at_mut(&mut self.reqs, r).pc = if u < p { pc + 1 } else { else_pc };
+                continue;
+            }
+            if !self.step(r, pc, op) {
+                return;
             }
         }
+    }
+
+    /// Executes any instruction but `Serve` and `End` (kept apart so the hot loop above stays
+    /// small); returns whether the request goes on at once.
+    #[inline(never)]
+    fn step(&mut self, r: u32, pc: u32, op: Op) -> bool {
+        match op {
+            Op::Acquire { res } | Op::AcquirePool { res } => {
+                let pool = matches!(*at(&self.prog.ops, pc), Op::AcquirePool { .. });
+                if pool && at_mut(&mut self.reqs, r).flags & POOL_HELD != 0 {
+                    at_mut(&mut self.reqs, r).pc += 1;
+                    return true;
+                }
+                let id = self.resolve(res, r);
+                match self.acquire(id, r) {
+                    Acq::Granted => self.after_grant(r),
+                    Acq::Queued => return false,
+                    Acq::Refused => {
+                        self.fail(r, ErrorKind::Rejected);
+                        return false;
+                    }
+                }
+            }
+            Op::Release => {
+                let q = at_mut(&mut self.reqs, r);
+                q.n_held -= 1;
+                let id = q.held[q.n_held as usize];
+                q.pc += 1;
+                self.release(id);
+            }
+            Op::Hold { sampler } => {
+                let d = self.draw(sampler);
+                let inc = at_mut(&mut self.reqs, r).inc;
+                self.events.push(self.now + d, Kind::Wake, r, inc);
+                return false;
+            }
+            Op::Branch { p, stream, else_pc } => {
+                let u = unit(self.rng(stream));
+                let q = at_mut(&mut self.reqs, r);
+                q.pc = if u < p { pc + 1 } else { else_pc };
+            }
+            Op::Jump { to } => at_mut(&mut self.reqs, r).pc = to,
+            Op::LoopStart { n, depth } => {
+                let q = at_mut(&mut self.reqs, r);
+                q.loops[depth as usize] = n;
+                q.pc += 1;
+            }
+            Op::LoopEnd { start, depth } => {
+                let q = at_mut(&mut self.reqs, r);
+                q.loops[depth as usize] -= 1;
+                q.pc = if q.loops[depth as usize] > 0 {
+                    start + 1
+                } else {
+                    pc + 1
+                };
+            }
+            Op::FrontAcquire { res } => {
+                let rs = at_mut(&mut self.res, res);
+                if rs.busy >= rs.units {
+                    self.obs.resource_reject(res);
+                    self.fail(r, ErrorKind::Rejected);
+                    return false;
+                }
+                rs.busy += 1;
+                let (busy, waiting) = (rs.busy, rs.waiting);
+                self.obs.resource_level(res, self.now, busy, waiting);
+                self.obs.resource_wait(res, 0.0);
+                let q = at_mut(&mut self.reqs, r);
+                q.flags |= FRONT_HELD;
+                q.pc += 1;
+            }
+            Op::Route { group } => {
+                self.route(r, group);
+                at_mut(&mut self.reqs, r).pc += 1;
+            }
+            Op::Spawn { entry } => {
+                at_mut(&mut self.reqs, r).pc += 1;
+                self.spawn(entry);
+            }
+            Op::Serve { .. } | Op::End => unreachable!("handled by advance"),
+        }
+        true
     }
 
     /// Continues a request that was granted a unit while it waited.
@@ -644,7 +681,7 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// Moves past an `Acquire`/`AcquirePool` that was just granted.
-    #[inline]
+    #[inline(always)]
     fn after_grant(&mut self, r: u32) {
         let q = at_mut(&mut self.reqs, r);
         if matches!(*at(&self.prog.ops, q.pc), Op::AcquirePool { .. }) {
@@ -653,7 +690,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         q.pc += 1;
     }
 
-    #[inline]
+    #[inline(always)]
     fn start_service(&mut self, r: u32, sampler: u32) {
         let d = self.draw(sampler);
         let inc = at_mut(&mut self.reqs, r).inc;
@@ -661,21 +698,40 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// A service or a hold ended.
-    #[inline]
+    #[inline(always)]
     fn wake(&mut self, r: u32) {
         let q = at_mut(&mut self.reqs, r);
         let serve = matches!(*at(&self.prog.ops, q.pc), Op::Serve { .. });
         q.pc += 1;
+        let next = q.pc;
         if serve {
             q.n_held -= 1;
             let id = q.held[q.n_held as usize];
             self.release(id);
         }
+        // A flow that ends with this service completes here, without entering the interpreter.
+        if *at(&self.prog.ops, next) == Op::End {
+            return self.complete(r);
+        }
         self.advance(r);
     }
 
-    #[inline]
+    /// Starts a `Serve`: the request waits for a server of `res`, or starts its service.
+    #[inline(always)]
+    fn serve(&mut self, r: u32, res: Sel, sampler: u32) {
+        let id = self.resolve(res, r);
+        match self.acquire(id, r) {
+            Acq::Granted => self.start_service(r, sampler),
+            Acq::Queued => {}
+            Acq::Refused => self.fail(r, ErrorKind::Rejected),
+        }
+    }
+
+    #[inline(always)]
     fn resolve(&mut self, sel: Sel, r: u32) -> u32 {
+        if let Sel::Fixed(id) = sel {
+            return id;
+        }
         match sel {
             Sel::Fixed(id) => id,
             Sel::Instance(base) => base + at_mut(&mut self.reqs, r).inst,
@@ -777,7 +833,7 @@ impl<'p, O: Observer> Sim<'p, O> {
 
     // ----- resources ------------------------------------------------------------------------
 
-    #[inline]
+    #[inline(always)]
     fn acquire(&mut self, id: u32, r: u32) -> Acq {
         let rs = at_mut(&mut self.res, id);
         if rs.busy < rs.units && rs.waiting == 0 {
@@ -810,7 +866,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         Acq::Queued
     }
 
-    #[inline]
+    #[inline(always)]
     fn hold(&mut self, r: u32, id: u32) {
         let q = at_mut(&mut self.reqs, r);
         q.held[q.n_held as usize] = id;
@@ -818,7 +874,7 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// Gives a unit of `id` back and hands it to the first live waiter, if any.
-    #[inline]
+    #[inline(always)]
     fn release(&mut self, id: u32) {
         let rs = at_mut(&mut self.res, id);
         rs.busy -= 1;
@@ -869,7 +925,7 @@ impl<'p, O: Observer> Sim<'p, O> {
     }
 
     /// Gives back what the client side holds: the proxy connection and the balancer's count.
-    #[inline]
+    #[inline(always)]
     fn release_front(&mut self, r: u32) {
         let q = at(&self.reqs, r);
         let (flags, ep, inst) = (q.flags, q.ep, q.inst);
@@ -897,7 +953,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         at_mut(&mut self.reqs, r).flags &= !(FRONT_HELD | ROUTED);
     }
 
-    #[inline]
+    #[inline(always)]
     fn leave(&mut self, r: u32) {
         while at_mut(&mut self.reqs, r).n_held > 0 {
             let q = at_mut(&mut self.reqs, r);
@@ -911,7 +967,7 @@ impl<'p, O: Observer> Sim<'p, O> {
         );
         if ep != JOB {
             self.release_front(r);
-            self.obs.request_left(ep, self.now, self.now - start);
+            self.obs.request_left(ep, self.now, start);
         }
         self.free_req(r);
     }
@@ -922,10 +978,16 @@ impl<'p, O: Observer> Sim<'p, O> {
         self.leave(r);
     }
 
-    #[inline]
+    #[inline(always)]
     fn complete(&mut self, r: u32) {
         self.respond(r, Outcome::Ok);
         self.leave(r);
+    }
+
+    /// [`Sim::complete`] as a call, keeping the interpreter loop small.
+    #[inline(never)]
+    fn complete_outlined(&mut self, r: u32) {
+        self.complete(r);
     }
 
     fn client_timeout(&mut self, r: u32, inc: u32) {

@@ -102,7 +102,13 @@ impl Replication {
 struct EndpointAcc {
     rec: EndpointRecord,
     latency: LatencyRecorder,
-    in_system: TimeAverage,
+    /// Requests in the system and the sum of their arrival times. With the residence times of
+    /// those that left, these give the time-integral of the number in the system exactly,
+    /// without a time-average update at every arrival and departure.
+    in_system: u64,
+    arrivals_sum: f64,
+    /// Time spent before the measured span by the requests in the system at its start.
+    before_start: f64,
     awaiting: u64,
     apdex_t: f64,
 }
@@ -217,12 +223,9 @@ impl Observer for Recorder {
         let r = &mut self.resources[res as usize].rec;
         r.grants += 1;
         r.wait_sum_s += wait;
-        let waits = &mut self.resources[res as usize].waits;
-        if wait > 0.0 {
-            waits.record(wait);
-        } else {
-            waits.record_zero();
-        }
+        // Zero waits go through the same conversion (to bucket 0): a branch on `wait > 0` would
+        // be as unpredictable as the queue.
+        self.resources[res as usize].waits.record(wait);
     }
 
     fn resource_reject(&mut self, res: u32) {
@@ -240,17 +243,17 @@ impl Observer for Recorder {
         let e = &mut self.endpoints[ep as usize];
         e.rec.started += 1;
         e.awaiting += 1;
-        let level = e.in_system.level()[0] + 1.0;
-        e.in_system.set(now, [level]);
+        e.in_system += 1;
+        e.arrivals_sum += now;
     }
 
     #[inline]
-    fn request_left(&mut self, ep: u32, now: f64, residence: f64) {
+    fn request_left(&mut self, ep: u32, now: f64, started_at: f64) {
         let e = &mut self.endpoints[ep as usize];
         e.rec.left += 1;
-        e.rec.residence_sum_s += residence;
-        let level = e.in_system.level()[0] - 1.0;
-        e.in_system.set(now, [level]);
+        e.rec.residence_sum_s += now - started_at;
+        e.in_system -= 1;
+        e.arrivals_sum -= started_at;
     }
 
     #[inline]
@@ -262,11 +265,10 @@ impl Observer for Recorder {
                 e.rec.ok += 1;
                 e.latency.record(latency);
                 e.rec.latency_sum_s += latency;
-                if latency <= e.apdex_t {
-                    e.rec.apdex_satisfied += 1;
-                } else if latency <= 4.0 * e.apdex_t {
-                    e.rec.apdex_tolerating += 1;
-                }
+                // Branch-free: which side of T a response falls on is as random as the latency.
+                let satisfied = latency <= e.apdex_t;
+                e.rec.apdex_satisfied += u64::from(satisfied);
+                e.rec.apdex_tolerating += u64::from(!satisfied && latency <= 4.0 * e.apdex_t);
                 self.window.ok += 1;
                 self.window.latency_sum += latency;
                 self.window.latency.record(latency);
@@ -322,13 +324,12 @@ impl Observer for Recorder {
     fn reset(&mut self, now: f64) {
         self.start_s = now;
         for e in &mut self.endpoints {
-            let in_system = e.in_system.level()[0] as u64;
             e.rec = EndpointRecord {
-                in_system_at_start: in_system,
+                in_system_at_start: e.in_system,
                 awaiting_at_start: e.awaiting,
                 ..Default::default()
             };
-            e.in_system.reset(now);
+            e.before_start = e.in_system as f64 * now - e.arrivals_sum;
             e.latency.reset();
         }
         for r in &mut self.resources {
@@ -346,8 +347,17 @@ impl Observer for Recorder {
             self.window_end(now);
         }
         for e in &mut self.endpoints {
-            e.rec.in_system_mean = e.in_system.mean_at(now)[0];
-            e.rec.in_system_at_end = e.in_system.level()[0] as u64;
+            // Residence of those that left, plus the time so far of those still inside, less what
+            // the ones inside at the start had spent before it.
+            let integral = e.rec.residence_sum_s + (e.in_system as f64 * now - e.arrivals_sum)
+                - e.before_start;
+            let span = now - self.start_s;
+            e.rec.in_system_mean = if span > 0.0 {
+                integral / span
+            } else {
+                e.in_system as f64
+            };
+            e.rec.in_system_at_end = e.in_system;
             e.rec.awaiting_at_end = e.awaiting;
         }
         for r in &mut self.resources {
