@@ -90,11 +90,28 @@ pub fn run(a: &RunArgs) -> Result<u8, CliError> {
     let results = Results::new(&c, &prog, &params, &runs);
     let written = report::write_all(&out, &results, &report::exporters())?;
     super::emit_summary(&report::text::render(&results), &written);
+    if a.timing {
+        eprintln!("{}", memory_line());
+    }
     Ok(if a.fail_on_slo && !results.slos_met() {
         EXIT_SLO
     } else {
         0
     })
+}
+
+/// The process's peak resident memory so far, from Linux's `/proc/self/status` (`VmHWM`), as
+/// a `memory:` line (`n/a` where the file does not exist).
+fn memory_line() -> String {
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or_else(|| "n/a".to_string(), |kb| format!("{:.1}", kb / 1024.0));
+    format!("memory: peak_rss_mb={peak}")
 }
 
 /// One `timing:` line per scenario, parsed by the benchmarks.

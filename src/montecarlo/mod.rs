@@ -143,8 +143,7 @@ fn run_scenario(
         scenario: s.name.clone(),
         source,
     };
-    let (mut plan, warmup) = plan::plan(c, prog, s, params).map_err(err)?;
-    let steady = ScenarioPlan::is_steady(s);
+    let (mut plan, mut warmup) = plan::plan(c, prog, s, params).map_err(err)?;
     let schema = Schema::new(prog, c.workload.is_closed());
     let mut agg = Aggregate::new(schema, prog);
     if exec.shard.is_some() {
@@ -170,7 +169,8 @@ fn run_scenario(
                 seed: params.seed,
                 progress: &progress,
             };
-            let report = precision::run(c, &rep, &mut plan, steady, p, &mut agg);
+            let lengthen = plan::lengthenable(s).then_some(&mut warmup);
+            let report = precision::run(c, &rep, &mut plan, lengthen, p, &mut agg);
             Some(report.map_err(err)?)
         }
     };

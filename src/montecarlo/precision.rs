@@ -7,14 +7,23 @@
 //! keeping near-zero figures from demanding absurd absolute precision: error rates are judged
 //! against at least the global error-rate objective (or 0.1 %), utilizations against at least 5 %.
 //!
-//! Percentiles are estimated from the histogram pooled over replications, with the interval's
-//! width from the spread of the per-replication percentiles (sectioning). For a steady-state
-//! scenario, runs that are too short bias every replication's percentile the same way, and more
+//! Percentiles are estimated from the histogram pooled over replications, their interval from
+//! the replications' fractions of values below that point
+//! ([`crate::stats::ci::inverted_quantile`]). For a steady-state scenario, runs that are too short bias every replication's percentile the same way, and more
 //! replications only make a wrong interval narrower; so when the mean of the per-replication
 //! percentiles lies outside the pooled percentile's interval, the run length is doubled (and the
-//! replications restarted) instead of adding replications.
+//! replications restarted, an automatic warm-up found again at the new length) instead of adding
+//! replications. Only stage-less scenarios with a warm-up rule are lengthened: a load test's
+//! stages fix its length.
+//!
+//! Stopping as soon as an interval is narrow enough favours the runs whose spread happened to
+//! come out small, and their intervals cover less often than they claim. Two guards keep the
+//! coverage near 95 %: a first batch of 16 replications (a steadier spread than 8), and a stop
+//! only when the precision holds at two checks in a row (on M/M/1 at utilization 0.8, 200 runs:
+//! p99 coverage 0.895 with neither guard, 0.935 with both).
 
 use super::Replicator;
+use super::plan::WarmupInfo;
 use crate::engine::{ScenarioPlan, SimError};
 use crate::model::{Checked, Target};
 use crate::stats::ci::mean_sd;
@@ -26,7 +35,7 @@ use serde::{Deserialize, Serialize};
 pub struct Precision {
     /// Largest accepted half-width relative to the mean (0.05: within 5 %).
     pub target: f64,
-    /// Replications of the first batch (and the smallest batch).
+    /// Replications of the first batch (and twice the smallest batch).
     pub initial: u32,
     pub max_replications: u32,
     /// Times a steady-state run may be doubled in length.
@@ -36,7 +45,7 @@ pub struct Precision {
 impl Precision {
     pub const DEFAULT: Precision = Precision {
         target: 0.05,
-        initial: 8,
+        initial: 16,
         max_replications: 64,
         max_lengthenings: 3,
     };
@@ -67,7 +76,7 @@ pub struct PrecisionReport {
 }
 
 pub const ESTIMATOR: &str = "percentiles: quantile of the histogram pooled over replications, \
-95% CI half-width t(n-1) * sd(per-replication quantiles) / sqrt(n) (sectioning); \
+95% CI by inverting the replications' fractions below it (Q(q -/+ t(n-1) * sd / sqrt(n))); \
 other figures: mean of per-replication values, Student t CI";
 
 /// Figures the rule judges, with their floors.
@@ -153,23 +162,28 @@ pub fn run(
     c: &Checked,
     rep: &Replicator,
     plan: &mut ScenarioPlan,
-    steady: bool,
+    mut lengthen: Option<&mut WarmupInfo>,
     p: Precision,
     agg: &mut Aggregate,
 ) -> Result<PrecisionReport, SimError> {
     let mut lengthened = 0;
     let mut n: u32 = 0;
     let mut batch = p.initial.max(2);
+    let mut reached_before = false;
     loop {
         let end = (n + batch).min(p.max_replications.max(2));
         rep.batch(plan, u64::from(n)..u64::from(end), agg)?;
         n = end;
-        if steady && lengthened < p.max_lengthenings && runs_too_short(agg) {
+        if let Some(warmup) = lengthen.as_deref_mut()
+            && lengthened < p.max_lengthenings
+            && runs_too_short(agg)
+        {
             lengthened += 1;
-            plan.horizon_s *= 2.0;
+            super::plan::lengthen(c, rep.prog, plan, warmup, rep.seed)?;
             *agg = Aggregate::new(agg.schema.clone(), rep.prog);
             n = 0;
             batch = p.initial.max(2);
+            reached_before = false;
             continue;
         }
         let figures = judge(c, agg, p.target);
@@ -178,7 +192,9 @@ pub fn run(
             .map(|f| f.relative_half_width)
             .fold(0.0, f64::max);
         let all_reached = figures.iter().all(|f| f.reached);
-        if all_reached || n >= p.max_replications {
+        let confirmed = all_reached && reached_before;
+        reached_before = all_reached;
+        if confirmed || n >= p.max_replications {
             rep.progress.set_len(u64::from(n));
             return Ok(PrecisionReport {
                 target: p.target,

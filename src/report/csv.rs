@@ -54,7 +54,9 @@ impl Exporter for SummaryCsv {
             for f in &s.figures {
                 let estimator = match f.key.estimator {
                     crate::stats::Estimator::ReplicationMean => "replication_mean",
-                    crate::stats::Estimator::PooledQuantile { .. } => "pooled_quantile_sectioning",
+                    crate::stats::Estimator::PooledQuantile { .. } => {
+                        "pooled_quantile_inverted_cdf"
+                    }
                 };
                 let row = [
                     s.name.clone(),

@@ -4,6 +4,7 @@
 
 use super::ci::{self, Estimate};
 use super::figures::{Estimator, FigureKey, Pooled, Schema};
+use super::histogram::CdfBand;
 use super::recorder::{Replication, WindowRecord};
 use crate::engine::Program;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,8 @@ pub struct RepSummary {
     /// One value per schema figure (`null` in JSON where there was no data).
     #[serde(with = "nan_as_null")]
     pub values: Vec<f64>,
+    /// One per pooled-quantile figure: what its interval needs of this replication.
+    pub bands: Vec<CdfBand>,
     pub windows: Vec<WindowRecord>,
     pub events: u64,
     pub capped: u64,
@@ -25,6 +28,7 @@ impl RepSummary {
         RepSummary {
             index: r.index,
             values: schema.extract(prog, r),
+            bands: schema.bands(r),
             windows: r.windows.clone(),
             events: r.events,
             capped: r.capped,
@@ -76,6 +80,8 @@ pub struct Aggregate {
     pub pooled: Pooled,
     /// Per-replication figure values, in replication order.
     pub values: Vec<Vec<f64>>,
+    /// Per-replication [`CdfBand`]s, in replication order.
+    pub bands: Vec<Vec<CdfBand>>,
     pub indices: Vec<u64>,
     pub events: u64,
     pub capped: u64,
@@ -90,6 +96,7 @@ impl Aggregate {
             schema,
             pooled: Pooled::new(prog),
             values: Vec::new(),
+            bands: Vec::new(),
             indices: Vec::new(),
             events: 0,
             capped: 0,
@@ -114,6 +121,7 @@ impl Aggregate {
             "replications out of order"
         );
         self.values.push(s.values.clone());
+        self.bands.push(s.bands.clone());
         self.indices.push(s.index);
         self.events += s.events;
         self.capped += s.capped;
@@ -153,17 +161,24 @@ impl Aggregate {
 
     /// The estimate of figure `i`.
     pub fn estimate(&self, i: usize) -> Estimate {
-        let col = self.column(i);
         match self.schema.figures[i].estimator {
-            Estimator::ReplicationMean => ci::replication_mean(&col),
+            Estimator::ReplicationMean => ci::replication_mean(&self.column(i)),
             Estimator::PooledQuantile { q, hist } => {
                 let h = self.pooled.hist(hist);
-                let point = if h.count() > 0 {
-                    1e3 * h.quantile(q)
-                } else {
-                    f64::NAN
-                };
-                ci::sectioning(point, &col)
+                if h.count() == 0 {
+                    return ci::replication_mean(&[]); // no data: NaN
+                }
+                let slot = self
+                    .schema
+                    .quantile_slot(i)
+                    .expect("a pooled-quantile figure");
+                let point = h.quantile(q);
+                let fractions: Vec<f64> = self
+                    .bands
+                    .iter()
+                    .map(|b| b[slot].fraction_below(point))
+                    .collect();
+                ci::inverted_quantile(q, &fractions, |p| 1e3 * h.quantile(p))
             }
         }
     }

@@ -78,11 +78,33 @@ pub fn replication_mean(xs: &[f64]) -> Estimate {
     around(mean, sd, n)
 }
 
-/// An interval centred on `point` with the spread of `xs` (sectioning, as for quantiles of
-/// pooled histograms: the point comes from all data, the spread from the replications).
-pub fn sectioning(point: f64, xs: &[f64]) -> Estimate {
-    let (_, sd, n) = mean_sd(xs);
-    around(point, sd, n)
+/// The interval of a quantile of data pooled over replications, found by inverting the
+/// replications' distribution functions at the pooled point.
+///
+/// # Formula
+/// With `x = Q(q)` the pooled `q` quantile and `F_i(x)` replication `i`'s fraction of values
+/// at or below it (`fractions`), `h = t(n-1) * sd(F_i(x)) / sqrt(n)` is the half-width of the
+/// interval of the probability `F(x)`; the quantile's interval is `[Q(q - h), Q(q + h)]`
+/// (Woodruff 1952, with replications as independent clusters).
+///
+/// Why not the spread of the replications' own quantiles (sectioning)? A quantile of a short
+/// autocorrelated run is a strongly non-linear statistic; its spread misjudges the pooled
+/// quantile's error (on M/M/1 at utilization 0.9, 64 replications of 8 h: 88 % coverage for
+/// p99, 70 % at 1 h). A fraction below a fixed point is a mean, whose replication spread is
+/// honest (95 % and 91 % in the same runs).
+pub fn inverted_quantile(q: f64, fractions: &[f64], quantile: impl Fn(f64) -> f64) -> Estimate {
+    let point = quantile(q);
+    let (_, sd, n) = mean_sd(fractions);
+    if n < 2 || !point.is_finite() {
+        return around(point, 0.0, n);
+    }
+    let h = t_quantile(n) * sd / (n as f64).sqrt();
+    Estimate {
+        mean: point,
+        ci_low: quantile((q - h).max(0.0)).min(point),
+        ci_high: quantile((q + h).min(1.0)).max(point),
+        n: n as u32,
+    }
 }
 
 fn around(point: f64, sd: f64, n: usize) -> Estimate {
@@ -118,6 +140,23 @@ mod tests {
         assert!((e.mean - 2.5).abs() < 1e-12);
         assert!((e.half_width() - t_quantile(4) * se).abs() < 1e-12);
         assert!(e.covers(2.5) && !e.covers(10.0));
+    }
+
+    #[test]
+    fn a_quantile_interval_inverts_the_probability_interval() {
+        // Q(p) = 10 p (uniform on 0..10); fractions below the point with sd 0.02 over 4.
+        let fractions = [0.48, 0.50, 0.52, 0.50];
+        let e = inverted_quantile(0.5, &fractions, |p| 10.0 * p);
+        let sd = (0.0008f64 / 3.0).sqrt();
+        let h = t_quantile(4) * sd / 2.0;
+        assert_eq!(e.mean, 5.0);
+        assert!((e.ci_low - 10.0 * (0.5 - h)).abs() < 1e-12);
+        assert!((e.ci_high - 10.0 * (0.5 + h)).abs() < 1e-12);
+        // Probabilities are clamped to [0, 1].
+        let wide = inverted_quantile(0.99, &[0.5, 1.0], |p| 10.0 * p);
+        assert_eq!(wide.ci_high, 10.0);
+        // One replication: no spread known.
+        assert_eq!(inverted_quantile(0.5, &[0.5], |p| p).half_width(), 0.0);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! figure, in schema order. That flat vector is all the across-replication statistics need,
 //! besides the pooled histograms of [`Pooled`].
 
-use super::histogram::{Coarse, Latency};
+use super::histogram::{CdfBand, Coarse, Latency};
 use super::recorder::Replication;
 use crate::engine::{ErrorKind, Program, ResKind, UNLIMITED};
 use serde::{Deserialize, Serialize};
@@ -50,8 +50,9 @@ impl Scope {
 pub enum Estimator {
     /// Mean of the per-replication values, Student t interval.
     ReplicationMean,
-    /// Quantile `q` of the histogram pooled over replications, with the interval's width from
-    /// the spread of the per-replication quantiles (sectioning).
+    /// Quantile `q` of the histogram pooled over replications; its interval inverts the
+    /// replications' fractions of values below that point (see
+    /// [`super::ci::inverted_quantile`]).
     PooledQuantile { q: f64, hist: HistRef },
 }
 
@@ -131,6 +132,49 @@ impl Schema {
         self.figures
             .iter()
             .position(|k| &k.scope == scope && k.metric == metric)
+    }
+
+    /// The position of figure `i` among the pooled-quantile figures (the index of its
+    /// [`CdfBand`] in [`Schema::bands`]).
+    pub fn quantile_slot(&self, i: usize) -> Option<usize> {
+        matches!(self.figures[i].estimator, Estimator::PooledQuantile { .. }).then(|| {
+            self.figures[..i]
+                .iter()
+                .filter(|k| matches!(k.estimator, Estimator::PooledQuantile { .. }))
+                .count()
+        })
+    }
+
+    /// One [`CdfBand`] per pooled-quantile figure for replication `r`, in schema order.
+    pub fn bands(&self, r: &Replication) -> Vec<CdfBand> {
+        // Each histogram binned once, whatever the number of its percentiles.
+        let endpoints: Vec<Coarse> = r
+            .endpoints
+            .iter()
+            .map(|e| Coarse::from_latency(&e.latency))
+            .collect();
+        let mut global = Coarse::default();
+        for e in &endpoints {
+            global.add(e);
+        }
+        let mut waits: Vec<Option<Coarse>> = vec![None; r.resources.len()];
+        self.figures
+            .iter()
+            .filter_map(|k| match k.estimator {
+                Estimator::PooledQuantile { q, hist } => Some((q, hist)),
+                Estimator::ReplicationMean => None,
+            })
+            .map(|(q, hist)| {
+                let h = match hist {
+                    HistRef::Global => &global,
+                    HistRef::Endpoint(i) => &endpoints[i as usize],
+                    HistRef::ResourceWait(i) => waits[i as usize].get_or_insert_with(|| {
+                        Coarse::from_latency(&r.resources[i as usize].waits)
+                    }),
+                };
+                CdfBand::around(h, q)
+            })
+            .collect()
     }
 
     /// One value per figure for replication `r`, in schema order.

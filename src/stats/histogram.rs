@@ -7,7 +7,8 @@
 //! so a record is a few shifts and an add (the crate's `record` costs several times more), turned
 //! exactly into a [`Latency`] when the replication ends.
 //! [`Coarse`] is a 5 KB log-linear histogram (at most 1.6 % error) for per-window percentiles of
-//! time series, where thousands of windows must stay cheap.
+//! time series, where thousands of windows must stay cheap, and for the [`CdfBand`]s that the
+//! intervals of pooled percentiles need from each replication.
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -228,20 +229,18 @@ const MIN_EXP: i32 = -20;
 const OCTAVES: usize = 40;
 const BINS: usize = OCTAVES << SUB_BITS;
 
-/// A small log-linear histogram of durations for time-series windows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A small log-linear histogram of durations for time-series windows and interval bands.
+///
+/// Only the range of bins between the smallest and largest value recorded is stored (a window
+/// of a few dozen responses holds a few dozen counts, not 1 280): a pilot run's thousands of
+/// windows, and every window of an idle endpoint, cost next to nothing to create, pool or
+/// serialise.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Coarse {
+    /// The bin of `counts[0]`.
+    first: u32,
     counts: Vec<u32>,
     total: u64,
-}
-
-impl Default for Coarse {
-    fn default() -> Self {
-        Coarse {
-            counts: vec![0; BINS],
-            total: 0,
-        }
-    }
 }
 
 impl Coarse {
@@ -260,6 +259,17 @@ impl Coarse {
         (top - offset).clamp(0, BINS as i64 - 1) as usize
     }
 
+    /// The lower and upper edge of a bin, seconds.
+    fn edges(bin: usize) -> (f64, f64) {
+        let octave = 2f64.powi((bin >> SUB_BITS) as i32 + MIN_EXP);
+        let sub = (bin & ((1 << SUB_BITS) - 1)) as f64;
+        let width = 1.0 / f64::from(1u32 << SUB_BITS);
+        (
+            octave * (1.0 + sub * width),
+            octave * (1.0 + (sub + 1.0) * width),
+        )
+    }
+
     /// The geometric middle of a bin, seconds.
     fn middle(bin: usize) -> f64 {
         let octave = (bin >> SUB_BITS) as i32 + MIN_EXP;
@@ -271,16 +281,57 @@ impl Coarse {
 
     #[inline]
     pub fn record(&mut self, seconds: f64) {
-        let b = Coarse::bin(seconds);
-        self.counts[b] = self.counts[b].saturating_add(1);
-        self.total += 1;
+        self.record_n(Coarse::bin(seconds), 1);
+    }
+
+    /// Adds `n` values to `bin`, widening the stored range to it when needed.
+    #[inline]
+    fn record_n(&mut self, bin: usize, n: u64) {
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        let c = self.slot(bin);
+        *c = c.saturating_add(n32);
+        self.total += n;
+    }
+
+    /// The count of `bin`, the stored range widened to include it.
+    #[inline]
+    fn slot(&mut self, bin: usize) -> &mut u32 {
+        let bin = bin as u32;
+        if self.counts.is_empty() {
+            self.first = bin;
+            self.counts.push(0);
+        } else if bin < self.first {
+            let grow = (self.first - bin) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first = bin;
+        } else if (bin - self.first) as usize >= self.counts.len() {
+            self.counts.resize((bin - self.first) as usize + 1, 0);
+        }
+        &mut self.counts[(bin - self.first) as usize]
     }
 
     pub fn add(&mut self, other: &Coarse) {
-        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+        let Some(last) = other.counts.len().checked_sub(1) else {
+            return;
+        };
+        let first = other.first as usize;
+        self.slot(first);
+        self.slot(first + last);
+        let offset = (other.first - self.first) as usize;
+        for (a, b) in self.counts[offset..].iter_mut().zip(&other.counts) {
             *a = a.saturating_add(*b);
         }
         self.total += other.total;
+    }
+
+    /// The same values binned coarsely (each HDR bucket at its median value).
+    pub fn from_latency(h: &Latency) -> Coarse {
+        let mut c = Coarse::default();
+        for v in h.0.iter_recorded() {
+            let seconds = h.0.median_equivalent(v.value_iterated_to()) as f64 * 1e-6;
+            c.record_n(Coarse::bin(seconds), v.count_at_value());
+        }
+        c
     }
 
     pub fn count(&self) -> u64 {
@@ -294,13 +345,79 @@ impl Coarse {
         }
         let rank = ((q * self.total as f64).ceil() as u64).max(1);
         let mut seen = 0u64;
-        for (b, &c) in self.counts.iter().enumerate() {
+        for (k, &c) in self.counts.iter().enumerate() {
             seen += u64::from(c);
             if seen >= rank {
-                return Some(Coarse::middle(b));
+                return Some(Coarse::middle(self.first as usize + k));
             }
         }
-        Some(Coarse::middle(BINS - 1))
+        Some(Coarse::middle(self.first as usize + self.counts.len() - 1))
+    }
+}
+
+/// Octaves a [`CdfBand`] spans on each side of the quantile it is built around.
+const BAND_OCTAVES: usize = 2;
+
+/// One replication's distribution function near one of its quantiles: its values counted in
+/// [`Coarse`] bins from a quarter to four times the quantile, and how many lie below that.
+///
+/// Why: the confidence interval of a pooled quantile is read from each replication's fraction
+/// of values below the pooled point (see [`super::ci::inverted_quantile`]), and that point is
+/// known only once every replication is in. Keeping the full histogram of every replication
+/// would make memory grow with the replication count; this band (at most 129 counts) holds
+/// what the interval needs, since the pooled quantile lies within a factor of four of every
+/// replication's own but in pathological runs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CdfBand {
+    /// The [`Coarse`] bin of `counts[0]`.
+    first: u32,
+    /// Values below bin `first`.
+    below: u64,
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl CdfBand {
+    /// The band of `h` around its `q` quantile (empty for an empty histogram).
+    pub fn around(h: &Coarse, q: f64) -> CdfBand {
+        let Some(centre) = h.quantile(q) else {
+            return CdfBand::default();
+        };
+        let span = (1 << BAND_OCTAVES) as f64;
+        // The band, within the histogram's stored range (outside it every count is 0).
+        let first = h.first as usize;
+        let lo = Coarse::bin(centre / span).max(first);
+        let hi = (Coarse::bin(centre * span) + 1).min(first + h.counts.len());
+        let (lo, hi) = (lo - first, hi.max(lo) - first);
+        CdfBand {
+            first: (first + lo) as u32,
+            below: h.counts[..lo].iter().map(|&c| u64::from(c)).sum(),
+            counts: h.counts[lo..hi].to_vec(),
+            total: h.total,
+        }
+    }
+
+    /// The fraction of the replication's values at or below `seconds` (linear within a bin;
+    /// outside the band, the band's edge value); NaN for an empty replication.
+    pub fn fraction_below(&self, seconds: f64) -> f64 {
+        if self.total == 0 {
+            return f64::NAN;
+        }
+        let b = Coarse::bin(seconds);
+        let first = self.first as usize;
+        let mut below = self.below as f64;
+        if b >= first {
+            let k = b - first;
+            below += self.counts[..k.min(self.counts.len())]
+                .iter()
+                .map(|&c| f64::from(c))
+                .sum::<f64>();
+            if let Some(&c) = self.counts.get(k) {
+                let (lo, hi) = Coarse::edges(b);
+                below += f64::from(c) * ((seconds - lo) / (hi - lo)).clamp(0.0, 1.0);
+            }
+        }
+        below / self.total as f64
     }
 }
 
@@ -322,6 +439,30 @@ mod tests {
             );
         }
         assert_eq!(h.count(), 10_000);
+    }
+
+    #[test]
+    fn a_band_reads_the_fraction_below_points_near_its_quantile() {
+        let mut h = Latency::new();
+        for i in 1..=10_000 {
+            h.record(f64::from(i) * 1e-4); // uniform on 0.1 ms .. 1 s
+        }
+        let band = CdfBand::around(&Coarse::from_latency(&h), 0.5);
+        // Within the band (0.125 s .. 2 s), the empirical CDF within a bin's resolution.
+        for x in [0.2, 0.45, 0.5, 0.61, 0.99] {
+            let f = band.fraction_below(x);
+            assert!((f - x).abs() < 2e-3, "F({x}) = {f}");
+        }
+        // Below the band: the count below it; above: everything.
+        let low = band.fraction_below(0.01);
+        assert!(low <= 0.125 + 1e-3 && low > 0.1, "{low}");
+        assert_eq!(band.fraction_below(10.0), 1.0);
+        assert!(band.counts.len() <= 2 * (BAND_OCTAVES << SUB_BITS) + 1);
+        assert!(
+            CdfBand::around(&Coarse::default(), 0.5)
+                .fraction_below(1.0)
+                .is_nan()
+        );
     }
 
     #[test]
@@ -396,5 +537,31 @@ mod tests {
             assert!((got - q).abs() / q < 0.02, "q {q}: {got}");
         }
         assert_eq!(Coarse::default().quantile(0.5), None);
+    }
+
+    #[test]
+    fn coarse_stores_only_its_range_and_pools_in_any_order() {
+        let values = [[0.5, 0.002, 3.0], [40.0, 0.0001, 0.7], [0.01, 0.01, 0.01]];
+        let parts: Vec<Coarse> = values
+            .iter()
+            .map(|vs| {
+                let mut c = Coarse::default();
+                vs.iter().for_each(|&v| c.record(v));
+                c
+            })
+            .collect();
+        let mut fwd = Coarse::default();
+        parts.iter().for_each(|p| fwd.add(p));
+        let mut rev = Coarse::default();
+        parts.iter().rev().for_each(|p| rev.add(p));
+        assert_eq!(fwd, rev);
+        assert_eq!(fwd.count(), 9);
+        // 0.1 ms .. 40 s: about 18.6 octaves of 32 bins, not all 1 280.
+        assert!(fwd.counts.len() < 620, "{}", fwd.counts.len());
+        let mut direct = Coarse::default();
+        values.iter().flatten().for_each(|&v| direct.record(v));
+        assert_eq!(fwd, direct);
+        assert_eq!(fwd.quantile(1.0), direct.quantile(1.0));
+        assert!(parts[2].counts.len() == 1 && parts[2].quantile(0.5).is_some());
     }
 }

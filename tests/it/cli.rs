@@ -519,6 +519,25 @@ fn seven_shards_merged_in_reverse_order_equal_the_unsharded_run() {
 }
 
 #[test]
+fn one_two_and_seven_shards_merge_to_the_bytes_of_the_unsharded_run() {
+    let tmp = tempdir();
+    let full = tmp.path().join("full");
+    run_small(&full, 7, 3, &[]);
+    for (n, order) in [
+        (1, vec![1]),
+        (2, vec![2, 1]),
+        (7, vec![4, 1, 7, 2, 6, 3, 5]),
+    ] {
+        let parts = tmp.path().join(format!("parts-{n}"));
+        let merged = tmp.path().join(format!("merged-{n}"));
+        let p: Vec<PathBuf> = order.iter().map(|&k| shard(&parts, k, n)).collect();
+        let o = merge(&p.iter().collect::<Vec<_>>(), &merged);
+        assert_exit(&o, 0);
+        assert_same_outputs(&full, &merged);
+    }
+}
+
+#[test]
 fn merge_refuses_a_set_with_a_missing_shard() {
     let tmp = tempdir();
     let (parts, merged) = (tmp.path().join("parts"), tmp.path().join("merged"));

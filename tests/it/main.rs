@@ -5,5 +5,7 @@ mod cli;
 mod conservation;
 mod determinism;
 mod errors;
+mod memory;
 mod models;
+mod rigor;
 mod support;

@@ -1,0 +1,142 @@
+//! Engine throughput: events per second of one replication, one thread, all statistics on.
+//!
+//! Every bench runs `capsim::engine::simulate` with a `capsim::stats::Recorder` (what
+//! `capsim run` attaches to each replication) on a plan built exactly as the Monte Carlo runner
+//! builds it (`capsim::montecarlo::plan::plan`). Each configuration is simulated once before it
+//! is measured, to count its events (the seed is fixed, so every iteration does the same work):
+//! criterion then reports `Throughput::Elements(events)`, i.e. events/s.
+//!
+//! - `mmc/mm3`: `benches/peers/mm3.rhai` (M/M/3, rho = 0.85), horizon for ~2e6 events.
+//! - `ebook/normal`: `models/ebook.rhai`, scenario `normal` (its whole 30-min stage profile).
+//! - `events_scaling/{1e5,1e6,1e7,1e8}`: M/M/3 with horizons for ~1e5 .. 1e8 events; events/s
+//!   should be flat (cost linear in the number of events).
+//!
+//! `cargo bench --bench engine` (about 3 min on 2 cores); see benches/README.md.
+
+use capsim::engine::{Program, ScenarioPlan, simulate};
+use capsim::model::{Checked, validate};
+use capsim::montecarlo::{Replications, RunParams, plan::plan};
+use capsim::stats::Recorder;
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+const SEED: u64 = 1;
+
+/// A compiled model.
+struct Loaded {
+    checked: Checked,
+    prog: Program,
+}
+
+fn load(rel: &str) -> Loaded {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let model = capsim::script::load_file(&path)
+        .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+    let checked =
+        validate(model).unwrap_or_else(|e| panic!("{} is not valid: {e:?}", path.display()));
+    let prog = Program::compile(&checked);
+    Loaded { checked, prog }
+}
+
+impl Loaded {
+    /// The plan `capsim run` would simulate for `scenario`, with `--duration duration_s`.
+    fn plan(&self, scenario: &str, duration_s: Option<f64>) -> ScenarioPlan {
+        let s = self
+            .checked
+            .scenarios
+            .iter()
+            .find(|s| s.name == scenario)
+            .unwrap_or_else(|| panic!("no scenario `{scenario}`"));
+        let params = RunParams {
+            seed: SEED,
+            replications: Replications::Fixed { n: 1 },
+            duration_s,
+            scenarios: vec![scenario.to_string()],
+        };
+        plan(&self.checked, &self.prog, s, &params).expect("plan").0
+    }
+
+    /// One replication with all statistics on; returns its event count.
+    fn run_once(&self, plan: &ScenarioPlan) -> u64 {
+        let (rec, info) =
+            simulate(&self.prog, plan, SEED, 0, Recorder::new(&self.prog, 0)).expect("simulate");
+        black_box(rec);
+        info.events
+    }
+}
+
+/// Simulated seconds of M/M/3 that give about `events` events (calibrated on a short run, so
+/// it follows whatever the engine counts as an event).
+fn mm3_horizon(mm3: &Loaded, events: f64) -> f64 {
+    const PILOT_S: f64 = 50_000.0;
+    let n = mm3.run_once(&mm3.plan("steady", Some(PILOT_S)));
+    (events * PILOT_S / n as f64).round()
+}
+
+/// Adds one throughput bench of `plan` to `group`.
+fn bench_plan(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    label: &str,
+    model: &Loaded,
+    plan: &ScenarioPlan,
+) {
+    let events = model.run_once(plan);
+    eprintln!(
+        "{label}: horizon {} s, {events} events per iteration",
+        plan.horizon_s
+    );
+    group.throughput(Throughput::Elements(events));
+    group.bench_with_input(BenchmarkId::from_parameter(label), plan, |b, plan| {
+        b.iter(|| model.run_once(black_box(plan)))
+    });
+}
+
+fn mmc(c: &mut Criterion) {
+    let mm3 = load("benches/peers/mm3.rhai");
+    let plan = mm3.plan("steady", Some(mm3_horizon(&mm3, 2e6)));
+    let mut g = c.benchmark_group("mmc");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    bench_plan(&mut g, "mm3", &mm3, &plan);
+    g.finish();
+}
+
+fn ebook(c: &mut Criterion) {
+    let ebook = load("models/ebook.rhai");
+    let plan = ebook.plan("normal", None);
+    let mut g = c.benchmark_group("ebook");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    bench_plan(&mut g, "normal", &ebook, &plan);
+    g.finish();
+}
+
+fn events_scaling(c: &mut Criterion) {
+    let mm3 = load("benches/peers/mm3.rhai");
+    let mut g = c.benchmark_group("events_scaling");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1));
+    for (name, events, secs) in [
+        ("1e5", 1e5, 3),
+        ("1e6", 1e6, 4),
+        ("1e7", 1e7, 12),
+        ("1e8", 1e8, 60),
+    ] {
+        let plan = mm3.plan("steady", Some(mm3_horizon(&mm3, events)));
+        g.measurement_time(Duration::from_secs(secs));
+        bench_plan(&mut g, name, &mm3, &plan);
+    }
+    g.finish();
+}
+
+criterion_group!(benches, mmc, ebook, events_scaling);
+criterion_main!(benches);
