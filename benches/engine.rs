@@ -13,15 +13,16 @@
 //!
 //! `cargo bench --bench engine` (about 3 min on 2 cores); see benches/README.md.
 
+mod common;
+
 use capsim::engine::{Program, ScenarioPlan, simulate};
-use capsim::model::{Checked, validate};
+use capsim::model::Checked;
 use capsim::montecarlo::{Replications, RunParams, plan::plan};
 use capsim::stats::Recorder;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Duration;
 
 const SEED: u64 = 1;
@@ -33,12 +34,7 @@ struct Loaded {
 }
 
 fn load(rel: &str) -> Loaded {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-    let model = capsim::script::load_file(&path)
-        .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
-    let checked =
-        validate(model).unwrap_or_else(|e| panic!("{} is not valid: {e:?}", path.display()));
-    let prog = Program::compile(&checked);
+    let (checked, prog) = common::load(rel);
     Loaded { checked, prog }
 }
 
@@ -95,14 +91,23 @@ fn bench_plan(
     });
 }
 
+/// A group of long iterations: flat sampling, 10 samples, 1 s of warm-up.
+fn flat_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1));
+    g
+}
+
 fn mmc(c: &mut Criterion) {
     let mm3 = load("benches/peers/mm3.rhai");
     let plan = mm3.plan("steady", Some(mm3_horizon(&mm3, 2e6)));
-    let mut g = c.benchmark_group("mmc");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut g = flat_group(c, "mmc");
+    g.measurement_time(Duration::from_secs(4));
     bench_plan(&mut g, "mm3", &mm3, &plan);
     g.finish();
 }
@@ -110,21 +115,15 @@ fn mmc(c: &mut Criterion) {
 fn ebook(c: &mut Criterion) {
     let ebook = load("models/ebook.rhai");
     let plan = ebook.plan("normal", None);
-    let mut g = c.benchmark_group("ebook");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut g = flat_group(c, "ebook");
+    g.measurement_time(Duration::from_secs(4));
     bench_plan(&mut g, "normal", &ebook, &plan);
     g.finish();
 }
 
 fn events_scaling(c: &mut Criterion) {
     let mm3 = load("benches/peers/mm3.rhai");
-    let mut g = c.benchmark_group("events_scaling");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1));
+    let mut g = flat_group(c, "events_scaling");
     for (name, events, secs) in [
         ("1e5", 1e5, 3),
         ("1e6", 1e6, 4),

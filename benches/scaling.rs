@@ -13,14 +13,15 @@
 //!
 //! `cargo bench --bench scaling`; see benches/README.md.
 
+mod common;
+
 use capsim::engine::Program;
-use capsim::model::{Checked, validate};
+use capsim::model::Checked;
 use capsim::montecarlo::{Exec, Replications, RunParams, run};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use std::hint::black_box;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const SEED: u64 = 1;
@@ -44,12 +45,7 @@ impl Study {
         reps: u32,
         duration_s: Option<f64>,
     ) -> Study {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-        let model = capsim::script::load_file(&path)
-            .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
-        let checked =
-            validate(model).unwrap_or_else(|e| panic!("{} is not valid: {e:?}", path.display()));
-        let prog = Program::compile(&checked);
+        let (checked, prog) = common::load(rel);
         let params = RunParams {
             seed: SEED,
             replications: Replications::Fixed { n: reps },

@@ -14,4 +14,4 @@ pub mod workload;
 pub use observer::{ErrorKind, Observer, Outcome};
 pub use program::{Program, ResKind, ResourceInfo, UNLIMITED};
 pub use sim::{RunInfo, SimError, simulate};
-pub use workload::{LevelFn, MAX_WINDOWS, ScenarioPlan};
+pub use workload::{LevelFn, ScenarioPlan};

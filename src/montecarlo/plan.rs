@@ -5,7 +5,8 @@
 //! Scenarios with stages report the whole run, as k6 does, unless they fix a warm-up.
 
 use super::{Progress, Replications, Replicator, RunParams};
-use crate::engine::{MAX_WINDOWS, Program, ScenarioPlan, SimError};
+use crate::engine::workload::window_width;
+use crate::engine::{Program, ScenarioPlan, SimError};
 use crate::model::{Checked, Scenario, Warmup};
 use crate::stats::{Aggregate, Schema, mser::mser5};
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,18 @@ pub struct WarmupInfo {
     pub pilots: u64,
 }
 
+impl WarmupInfo {
+    /// A warm-up decided without pilot runs.
+    fn without_pilot(rule: WarmupRule, seconds: f64) -> WarmupInfo {
+        WarmupInfo {
+            rule,
+            seconds,
+            resolution_s: 0.0,
+            pilots: 0,
+        }
+    }
+}
+
 /// The plan of scenario `s`, with its warm-up decided.
 ///
 /// # Errors
@@ -80,24 +93,11 @@ pub fn plan(
         settings.window_s,
     );
     let info = match s.warmup {
-        Warmup::Fixed { .. } => WarmupInfo {
-            rule: WarmupRule::Fixed,
-            seconds: plan.warmup_s,
-            resolution_s: 0.0,
-            pilots: 0,
-        },
-        Warmup::None => WarmupInfo {
-            rule: WarmupRule::None,
-            seconds: 0.0,
-            resolution_s: 0.0,
-            pilots: 0,
-        },
-        Warmup::Auto if !ScenarioPlan::is_steady(&s) => WarmupInfo {
-            rule: WarmupRule::None,
-            seconds: 0.0,
-            resolution_s: 0.0,
-            pilots: 0,
-        },
+        Warmup::Fixed { .. } => WarmupInfo::without_pilot(WarmupRule::Fixed, plan.warmup_s),
+        Warmup::None => WarmupInfo::without_pilot(WarmupRule::None, 0.0),
+        Warmup::Auto if !ScenarioPlan::is_steady(&s) => {
+            WarmupInfo::without_pilot(WarmupRule::None, 0.0)
+        }
         Warmup::Auto => {
             let mut info = WarmupInfo {
                 rule: WarmupRule::Mser5,
@@ -121,9 +121,10 @@ pub fn lengthenable(s: &Scenario) -> bool {
 }
 
 /// Doubles the run length of a stage-less scenario. An automatic warm-up is found again on
-/// pilot runs of the new length, in windows as narrow as before (up to [`MAX_WINDOWS`] of
-/// them): with the transient at the same resolution and a longer steady part after it, MSER-5
-/// sees the transient more clearly, where a short pilot run cuts a slow one too early.
+/// pilot runs of the new length, in windows as narrow as before (as long as the run has at
+/// most [`crate::engine::workload::MAX_WINDOWS`] of them): with the transient at the same
+/// resolution and a longer steady part after it, MSER-5 sees the transient more clearly, where
+/// a short pilot run cuts a slow one too early.
 ///
 /// # Errors
 /// A pilot replication that stalls.
@@ -135,9 +136,9 @@ pub fn lengthen(
     seed: u64,
 ) -> Result<(), SimError> {
     plan.horizon_s *= 2.0;
-    plan.window_s = plan.window_s.max(plan.horizon_s / MAX_WINDOWS);
+    plan.window_s = window_width(plan.horizon_s, Some(plan.window_s));
     if warmup.rule == WarmupRule::Mser5 {
-        warmup.resolution_s = warmup.resolution_s.max(plan.horizon_s / MAX_WINDOWS);
+        warmup.resolution_s = window_width(plan.horizon_s, Some(warmup.resolution_s));
         warmup.seconds = pilot_warmup(c, prog, plan, warmup, seed)?;
         plan.warmup_s = warmup.seconds;
     }

@@ -9,8 +9,9 @@
 //!
 //! Percentiles are estimated from the histogram pooled over replications, their interval from
 //! the replications' fractions of values below that point
-//! ([`crate::stats::ci::inverted_quantile`]). For a steady-state scenario, runs that are too short bias every replication's percentile the same way, and more
-//! replications only make a wrong interval narrower; so when the mean of the per-replication
+//! ([`crate::stats::ci::inverted_quantile`]). For a steady-state scenario, runs that are too
+//! short bias every replication's percentile the same way, and more replications only make a
+//! wrong interval narrower; so when the mean of the per-replication
 //! percentiles lies outside the pooled percentile's interval, the run length is doubled (and the
 //! replications restarted, an automatic warm-up found again at the new length) instead of adding
 //! replications. Only stage-less scenarios with a warm-up rule are lengthened: a load test's
