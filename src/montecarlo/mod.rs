@@ -5,6 +5,7 @@
 //! shard, and replications are reduced in index order, so a run's output is bit-identical for any
 //! thread count and for any split into shards.
 
+mod ordered;
 pub mod plan;
 pub mod precision;
 pub mod shard;
@@ -13,7 +14,6 @@ use crate::engine::{Program, ScenarioPlan, SimError, simulate};
 use crate::model::{Checked, Scenario};
 use crate::stats::{Aggregate, Recorder, RepSummary, Replication, Schema};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use thiserror::Error;
@@ -198,8 +198,9 @@ pub fn replicate(
     Ok(rec.into_replication(info.events, plan.horizon_s))
 }
 
-/// Replications run in flight at once per thread: enough to keep threads busy, few enough that
-/// memory does not grow with the replication count.
+/// Replications started ahead of the last one folded, per thread: enough that a slow replication
+/// does not idle the other threads, few enough that memory does not grow with the replication
+/// count.
 const IN_FLIGHT_PER_THREAD: u64 = 2;
 
 /// Runs replications of one model: with which seed, and where progress goes.
@@ -210,35 +211,29 @@ pub struct Replicator<'a> {
 }
 
 impl Replicator<'_> {
-    /// Runs replications `range` of `plan` in parallel, in chunks, folding each chunk into
-    /// `agg` in index order.
+    /// Runs replications `range` of `plan` on the current pool's threads, folding each into
+    /// `agg` in index order as soon as its predecessors are folded (see [`ordered`]).
     pub fn batch(
         &self,
         plan: &ScenarioPlan,
         range: std::ops::Range<u64>,
         agg: &mut Aggregate,
     ) -> Result<(), SimError> {
-        let chunk = (rayon::current_num_threads() as u64 * IN_FLIGHT_PER_THREAD).max(1);
-        let mut next = range.start;
-        while next < range.end {
-            let end = (next + chunk).min(range.end);
-            let schema = &agg.schema;
-            let reps: Vec<Result<RepParts, SimError>> = (next..end)
-                .into_par_iter()
-                .map(|i| {
-                    let r = replicate(self.prog, plan, self.seed, i)?;
-                    self.progress.tick();
-                    Ok(RepParts::new(schema, self.prog, r))
-                })
-                .collect();
-            for r in reps {
-                let r = r?;
+        let window = rayon::current_num_threads() as u64 * IN_FLIGHT_PER_THREAD;
+        let schema = agg.schema.clone();
+        ordered::fold_ordered(
+            range,
+            window,
+            |i| {
+                let r = replicate(self.prog, plan, self.seed, i)?;
+                self.progress.tick();
+                Ok(RepParts::new(&schema, self.prog, r))
+            },
+            |r| {
                 agg.pooled.add_replication(&r.replication);
                 agg.fold(&r.summary);
-            }
-            next = end;
-        }
-        Ok(())
+            },
+        )
     }
 }
 
