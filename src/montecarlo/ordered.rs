@@ -25,6 +25,21 @@ struct Reorder<T, E, F> {
     error: Option<E>,
 }
 
+/// Wakes the waiting threads and stops the run if `work` panics, so that the threads waiting
+/// for the panicking index to be folded do not wait forever (the panic then propagates out of
+/// `rayon::broadcast`). Forgotten when `work` returns.
+struct StopOnUnwind<'a> {
+    stop: &'a AtomicBool,
+    turn: &'a Condvar,
+}
+
+impl Drop for StopOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.turn.notify_all();
+    }
+}
+
 /// Runs `work(i)` for every `i` in `range` on the threads of the current rayon pool and hands
 /// each `Ok` result to `fold` in increasing `i`, while later indices are still running.
 ///
@@ -73,7 +88,12 @@ where
             if stop.load(Ordering::Acquire) {
                 break;
             }
+            let unwinding = StopOnUnwind {
+                stop: &stop,
+                turn: &turn,
+            };
             let r = work(i);
+            std::mem::forget(unwinding);
             let mut st = lock();
             st.pending.insert(i, r);
             loop {
@@ -187,6 +207,26 @@ mod tests {
             let want: Vec<u64> = (0..17u64).map(|i| i * i).collect();
             assert_eq!(seen, want, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn a_panic_in_work_propagates_instead_of_hanging() {
+        let r = std::panic::catch_unwind(|| {
+            pool(3).install(|| {
+                fold_ordered(
+                    0..50,
+                    3,
+                    |i| {
+                        if i == 4 {
+                            panic!("work {i} panicked");
+                        }
+                        uneven(i)
+                    },
+                    |_| {},
+                )
+            })
+        });
+        assert!(r.is_err(), "the panic was swallowed");
     }
 
     #[test]
