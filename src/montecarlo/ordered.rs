@@ -25,18 +25,14 @@ struct Reorder<T, E, F> {
     error: Option<E>,
 }
 
-/// Wakes the waiting threads and stops the run if `work` panics, so that the threads waiting
-/// for the panicking index to be folded do not wait forever (the panic then propagates out of
-/// `rayon::broadcast`). Forgotten when `work` returns.
-struct StopOnUnwind<'a> {
-    stop: &'a AtomicBool,
-    turn: &'a Condvar,
-}
+/// Runs its closure when dropped during a panic: it stops the run and wakes the waiting
+/// threads, so that threads waiting for the panicking index to be folded do not wait forever
+/// (the panic then propagates out of `rayon::broadcast`). Forgotten on the normal path.
+struct OnUnwind<F: Fn()>(F);
 
-impl Drop for StopOnUnwind<'_> {
+impl<F: Fn()> Drop for OnUnwind<F> {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        self.turn.notify_all();
+        (self.0)();
     }
 }
 
@@ -88,12 +84,16 @@ where
             if stop.load(Ordering::Acquire) {
                 break;
             }
-            let unwinding = StopOnUnwind {
-                stop: &stop,
-                turn: &turn,
-            };
+            // Covers `work` and `fold`. `stop` is set under the lock, as every change a waiter
+            // tests is, so no waiter can test it, miss the store and then sleep through the
+            // notification.
+            let unwinding = OnUnwind(|| {
+                let st = lock();
+                stop.store(true, Ordering::Release);
+                drop(st);
+                turn.notify_all();
+            });
             let r = work(i);
-            std::mem::forget(unwinding);
             let mut st = lock();
             st.pending.insert(i, r);
             loop {
@@ -116,6 +116,7 @@ where
             }
             drop(st);
             turn.notify_all();
+            std::mem::forget(unwinding);
         }
     });
 
@@ -224,6 +225,20 @@ mod tests {
                     },
                     |_| {},
                 )
+            })
+        });
+        assert!(r.is_err(), "the panic was swallowed");
+    }
+
+    #[test]
+    fn a_panic_in_fold_propagates_instead_of_hanging() {
+        let r = std::panic::catch_unwind(|| {
+            pool(3).install(|| {
+                fold_ordered(0..50, 3, uneven, |v| {
+                    if v == 16 {
+                        panic!("fold of {v} panicked");
+                    }
+                })
             })
         });
         assert!(r.is_err(), "the panic was swallowed");
