@@ -103,22 +103,24 @@ fn flat_group<'a>(
     g
 }
 
+/// A group `group` holding the one bench `name` of `plan`, measured for 4 s.
+fn single(c: &mut Criterion, group: &str, name: &str, m: &Loaded, plan: &ScenarioPlan) {
+    let mut g = flat_group(c, group);
+    g.measurement_time(Duration::from_secs(4));
+    bench_plan(&mut g, name, m, plan);
+    g.finish();
+}
+
 fn mmc(c: &mut Criterion) {
     let mm3 = load("benches/peers/mm3.rhai");
     let plan = mm3.plan("steady", Some(mm3_horizon(&mm3, 2e6)));
-    let mut g = flat_group(c, "mmc");
-    g.measurement_time(Duration::from_secs(4));
-    bench_plan(&mut g, "mm3", &mm3, &plan);
-    g.finish();
+    single(c, "mmc", "mm3", &mm3, &plan);
 }
 
 fn ebook(c: &mut Criterion) {
     let ebook = load("models/ebook.rhai");
     let plan = ebook.plan("normal", None);
-    let mut g = flat_group(c, "ebook");
-    g.measurement_time(Duration::from_secs(4));
-    bench_plan(&mut g, "normal", &ebook, &plan);
-    g.finish();
+    single(c, "ebook", "normal", &ebook, &plan);
 }
 
 fn events_scaling(c: &mut Criterion) {

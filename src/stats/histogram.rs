@@ -272,11 +272,8 @@ impl Coarse {
 
     /// The geometric middle of a bin, seconds.
     fn middle(bin: usize) -> f64 {
-        let octave = (bin >> SUB_BITS) as i32 + MIN_EXP;
-        let sub = (bin & ((1 << SUB_BITS) - 1)) as f64;
-        let width = 1.0 / f64::from(1u32 << SUB_BITS);
-        let lo = 1.0 + sub * width;
-        2f64.powi(octave) * (lo * (lo + width)).sqrt()
+        let (lo, hi) = Coarse::edges(bin);
+        (lo * hi).sqrt()
     }
 
     #[inline]
