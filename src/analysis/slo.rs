@@ -1,34 +1,85 @@
 //! Service-level objectives judged against a scenario's estimates.
 //!
-//! A target is met when the point estimate meets it (as k6 judges a threshold); when the 95 %
-//! confidence interval straddles the threshold the verdict is also marked uncertain, so a
-//! "pass by a hair" is not mistaken for a margin.
+//! A verdict is decided by the 95 % confidence interval, never by the point estimate alone: an
+//! objective passes when the whole interval meets its target, fails when the whole interval
+//! misses it, and is inconclusive otherwise (the interval straddles the target, its upper end
+//! lies beyond the largest value observed, requests still waiting at the end of the runs leave
+//! it unbounded, or a single replication gives no interval). Studies that decide breaking
+//! points and capacities from verdicts build on this: a pass is shown, not guessed.
 
-use crate::model::{Slo, Target};
+use crate::model::{Model, Slo, Target};
+use crate::stats::ci::Upper;
 use crate::stats::figures::latency_metric;
 use crate::stats::{Aggregate, Estimate, Scope};
 use serde::{Deserialize, Serialize};
+
+/// What the interval says of an objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The whole interval meets the target.
+    Pass,
+    /// The whole interval misses it.
+    Fail,
+    /// The data cannot tell (see [`SloCheck::reason`]).
+    Inconclusive,
+}
+
+impl Verdict {
+    /// The k6-style mark: `✓`, `✗`, or `?` for inconclusive.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Verdict::Pass => "✓",
+            Verdict::Fail => "✗",
+            Verdict::Inconclusive => "?",
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
 
 /// One objective's verdict in one scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SloCheck {
     /// The endpoint, or `None` for the whole API.
     pub endpoint: Option<String>,
-    /// k6-style label, e.g. `p(95) < 200 ms`.
+    /// k6-style label, e.g. `p(95) < 200ms`.
     pub label: String,
+    /// The figure it is judged on (`latency_p95`, `error_rate`, `availability`, `apdex`).
+    pub metric: String,
     /// The measured figure, in `unit`.
     pub value: Estimate,
     pub unit: String,
     pub threshold: f64,
-    pub met: bool,
-    /// The confidence interval contains the threshold.
-    pub uncertain: bool,
+    /// The target is an upper limit (`<`) rather than a lower one (`>=`).
+    pub below: bool,
+    pub verdict: Verdict,
+    /// Why an inconclusive verdict could not be decided, or what a failing one rests on.
+    pub reason: Option<String>,
 }
 
-/// Judges every target of every objective against `agg`.
-pub fn evaluate(slos: &[Slo], agg: &Aggregate) -> Vec<SloCheck> {
-    slos.iter()
-        .flat_map(|slo| slo.targets.iter().filter_map(move |t| judge(slo, t, agg)))
+impl SloCheck {
+    pub fn passed(&self) -> bool {
+        self.verdict == Verdict::Pass
+    }
+}
+
+/// Judges every target of every objective of `model` against `agg`.
+pub fn evaluate(model: &Model, agg: &Aggregate) -> Vec<SloCheck> {
+    model
+        .slos
+        .iter()
+        .flat_map(|slo| {
+            slo.targets
+                .iter()
+                .filter_map(move |t| judge(model, slo, t, agg))
+        })
         .collect()
 }
 
@@ -37,65 +88,152 @@ pub fn percentile_label(percentile: f64) -> String {
     format!("p({percentile})")
 }
 
-fn judge(slo: &Slo, t: &Target, agg: &Aggregate) -> Option<SloCheck> {
+/// What one target compares: label, metric, figure, unit, threshold, and whether it is an
+/// upper limit.
+type Compared = (String, String, Estimate, &'static str, f64, bool);
+
+fn compared(slo: &Slo, t: &Target, agg: &Aggregate) -> Option<Compared> {
     let scope = match &slo.endpoint {
         Some(e) => Scope::Endpoint(e.clone()),
         None => Scope::Global,
     };
     let find = |metric: &str| agg.schema.find(&scope, metric).map(|i| agg.estimate(i));
-    let (label, value, unit, threshold, below) = match *t {
+    Some(match *t {
         Target::Latency { percentile, max_s } => {
-            let v = find(&latency_metric(percentile))?;
+            let metric = latency_metric(percentile);
             let label = format!("{} < {}", percentile_label(percentile), fmt_ms(max_s * 1e3));
-            (label, v, "ms", max_s * 1e3, true)
-        }
-        Target::ErrorRate { max } => (
-            format!("error_rate < {}", fmt_pct(max)),
-            find("error_rate")?,
-            "ratio",
-            max,
-            true,
-        ),
-        Target::Availability { min } => {
-            let e = find("error_rate")?;
-            let v = Estimate {
-                mean: 1.0 - e.mean,
-                ci_low: 1.0 - e.ci_high,
-                ci_high: 1.0 - e.ci_low,
-                n: e.n,
-            };
             (
-                format!("availability >= {}", fmt_pct(min)),
-                v,
-                "ratio",
-                min,
-                false,
+                label,
+                metric.clone(),
+                find(&metric)?,
+                "ms",
+                max_s * 1e3,
+                true,
             )
         }
-        Target::Apdex { min } => (
-            format!("apdex >= {min}"),
-            find("apdex")?,
-            "score",
-            min,
-            false,
-        ),
+        Target::ErrorRate { max } => {
+            let label = format!("error_rate < {}", fmt_pct(max));
+            (
+                label,
+                "error_rate".into(),
+                find("error_rate")?,
+                "ratio",
+                max,
+                true,
+            )
+        }
+        Target::Availability { min } => {
+            let e = find("error_rate")?;
+            let v = Estimate::new(1.0 - e.mean, 1.0 - e.ci_high, 1.0 - e.ci_low, e.n);
+            let label = format!("availability >= {}", fmt_pct(min));
+            (label, "availability".into(), v, "ratio", min, false)
+        }
+        Target::Apdex { min } => {
+            let label = format!("apdex >= {min}");
+            (label, "apdex".into(), find("apdex")?, "score", min, false)
+        }
+    })
+}
+
+fn judge(model: &Model, slo: &Slo, t: &Target, agg: &Aggregate) -> Option<SloCheck> {
+    let (label, metric, value, unit, threshold, below) = compared(slo, t, agg)?;
+    let (verdict, mut reason) = decide(&value, threshold, below, unit);
+    let slot = match &slo.endpoint {
+        None => Some(0),
+        Some(e) => model
+            .endpoints
+            .iter()
+            .position(|x| &x.name == e)
+            .map(|i| i + 1),
     };
-    let met = if below {
-        value.mean < threshold
-    } else {
-        value.mean >= threshold
-    };
-    let met = met && value.mean.is_finite();
-    let uncertain = value.ci_low <= threshold && threshold <= value.ci_high && value.n > 1;
+    let unfinished = slot
+        .and_then(|k| agg.pooled.counts.get(k))
+        .map_or(0, |c| c.unfinished.count());
+    if verdict == Verdict::Inconclusive && unfinished > 0 {
+        let worst = if below { value.ci_high } else { value.ci_low };
+        let as_what = match t {
+            Target::Latency { .. } => None,
+            Target::Apdex { .. } => Some("frustrated"),
+            _ => Some("errors"),
+        };
+        if let Some(as_what) = as_what {
+            reason = Some(format!(
+                "counted as {as_what}, the {unfinished} request(s) with no response when the runs ended would make it {}",
+                fmt_value(worst, unit)
+            ));
+        }
+    }
     Some(SloCheck {
         endpoint: slo.endpoint.clone(),
         label,
+        metric,
         value,
         unit: unit.to_string(),
         threshold,
-        met,
-        uncertain,
+        below,
+        verdict,
+        reason,
     })
+}
+
+/// The verdict of an interval against a target, and why when it is not a plain pass.
+///
+/// An upper-limit target (`p(95) < 200ms`) passes when the interval's upper limit is known and
+/// below it, fails when the lower limit is at or above it; a lower-limit target
+/// (`availability >= 99.9%`) the other way round.
+pub fn decide(e: &Estimate, threshold: f64, below: bool, unit: &str) -> (Verdict, Option<String>) {
+    if !e.mean.is_finite() {
+        return (Verdict::Fail, Some("no response was measured".into()));
+    }
+    if e.n < 2 {
+        let why = "a single replication gives no interval: run at least 2 (better 5 or more)";
+        return (Verdict::Inconclusive, Some(why.into()));
+    }
+    let known_high = e.upper == Upper::Limit;
+    let (pass, fail) = if below {
+        (known_high && e.ci_high < threshold, e.ci_low >= threshold)
+    } else {
+        (e.ci_low >= threshold, known_high && e.ci_high < threshold)
+    };
+    if pass {
+        return (Verdict::Pass, None);
+    }
+    let shown = |x: f64| fmt_value(x, unit);
+    if fail {
+        let why = match e.upper {
+            Upper::Unbounded => Some(format!(
+                "requests still waiting when the runs ended put it above {}",
+                shown(e.mean)
+            )),
+            _ => None,
+        };
+        return (Verdict::Fail, why);
+    }
+    let why = match e.upper {
+        Upper::Unbounded => format!(
+            "requests still waiting when the runs ended leave it unknown above {}",
+            shown(e.mean)
+        ),
+        Upper::AtLeastMax => format!(
+            "the interval's upper end lies beyond the largest value observed ({}): more replications or longer runs decide it",
+            shown(e.ci_high)
+        ),
+        Upper::Limit => format!(
+            "the 95 % interval [{}, {}] contains the target: more replications (a smaller --precision) decide it",
+            shown(e.ci_low),
+            shown(e.ci_high)
+        ),
+    };
+    (Verdict::Inconclusive, Some(why))
+}
+
+/// A figure in its unit, for messages.
+fn fmt_value(x: f64, unit: &str) -> String {
+    match unit {
+        "ms" => fmt_ms(x),
+        "ratio" => fmt_pct(x),
+        _ => crate::model::units::sig3(x),
+    }
 }
 
 /// A duration in ms, readable (`200ms`, `1.5s`).

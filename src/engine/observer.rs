@@ -63,6 +63,10 @@ pub trait Observer {
     fn request_left(&mut self, ep: u32, now: f64, started_at: f64);
     /// The client of `ep` got `outcome` after `latency` seconds.
     fn response(&mut self, ep: u32, now: f64, latency: f64, outcome: Outcome);
+    /// When the run ends: an attempt of `ep` still waiting for its response, sent `age`
+    /// seconds ago (its response time is at least that: right-censored). Called before
+    /// [`Observer::finish`].
+    fn unfinished(&mut self, ep: u32, age: f64);
     /// The number of requests routed to app instance `inst` changed.
     fn instance_load(&mut self, inst: u32, now: f64, in_flight: u32);
     /// The number of active virtual users (or, for an open workload, the arrival rate) changed.

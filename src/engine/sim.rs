@@ -320,6 +320,7 @@ impl<'p, O: Observer> Sim<'p, O> {
             info.in_system[r.ep as usize] += 1;
             if r.flags & CLIENT_GONE == 0 {
                 info.awaiting_response[r.ep as usize] += 1;
+                self.obs.unfinished(r.ep, self.now - r.start);
             }
         }
         self.obs.finish(self.now);

@@ -126,7 +126,7 @@ pub fn judge(c: &Checked, agg: &Aggregate, target: f64) -> Vec<FigurePrecision> 
     relevant(c, &agg.schema)
         .into_iter()
         .filter_map(|(k, floor)| {
-            let e = agg.estimate(k);
+            let e = agg.sampling_estimate(k);
             if !e.mean.is_finite() {
                 return None; // no data (e.g. no successful response): nothing to judge
             }
@@ -152,7 +152,7 @@ pub fn runs_too_short(agg: &Aggregate) -> bool {
         {
             return false;
         }
-        let e = agg.estimate(k);
+        let e = agg.sampling_estimate(k);
         let (avg, _, n) = mean_sd(&agg.column(k));
         n >= 2 && e.mean.is_finite() && !e.covers(avg)
     })

@@ -34,6 +34,11 @@ impl Exporter for SummaryCsv {
         "summary.csv"
     }
 
+    /// One row per figure, then one per objective (scope `objective`, with its `target` and
+    /// `verdict`, as k6's summary export carries its thresholds). `upper` says what `ci_high`
+    /// is: `limit` (the 95 % limit), `at_least_max` (the limit lies beyond the largest value
+    /// observed, which `ci_high` holds) or `unbounded` (unfinished requests leave the figure
+    /// unknown above `mean`; `ci_high` is empty).
     fn render(&self, r: &Results) -> Result<Vec<u8>, RenderError> {
         let e = err(self.file_name());
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -48,6 +53,9 @@ impl Exporter for SummaryCsv {
             "ci_high",
             "replications",
             "estimator",
+            "upper",
+            "target",
+            "verdict",
         ];
         w.write_record(header).map_err(&e)?;
         for s in &r.scenarios {
@@ -58,22 +66,66 @@ impl Exporter for SummaryCsv {
                         "pooled_quantile_inverted_cdf"
                     }
                 };
-                let row = [
-                    s.name.clone(),
-                    f.key.scope.kind().to_string(),
-                    f.key.scope.name().to_string(),
-                    f.key.metric.clone(),
-                    f.key.unit.clone(),
-                    num(f.estimate.mean),
-                    num(f.estimate.ci_low),
-                    num(f.estimate.ci_high),
-                    f.estimate.n.to_string(),
+                let k = &f.key;
+                let mut row = estimate_row(&s.name, &k.scope, &k.metric, &k.unit, &f.estimate);
+                let upper = upper(&f.estimate).to_string();
+                row.extend([estimator.to_string(), upper, String::new(), String::new()]);
+                w.write_record(&row).map_err(&e)?;
+            }
+            for c in &s.slos {
+                let scope = c
+                    .endpoint
+                    .as_ref()
+                    .map_or(crate::stats::Scope::Global, |n| {
+                        crate::stats::Scope::Endpoint(n.clone())
+                    });
+                let mut row = estimate_row(&s.name, &scope, &c.metric, &c.unit, &c.value);
+                row[1] = "objective".into();
+                let estimator = if c.metric.starts_with("latency_p") {
+                    "pooled_quantile_inverted_cdf"
+                } else {
+                    "replication_mean"
+                };
+                row.extend([
                     estimator.to_string(),
-                ];
+                    upper(&c.value).into(),
+                    num(c.threshold),
+                    c.verdict.word().to_string(),
+                ]);
                 w.write_record(&row).map_err(&e)?;
             }
         }
         finish(self.file_name(), w)
+    }
+}
+
+/// The first nine columns of a row: scenario, scope kind, name, metric, unit, the estimate
+/// and its replications.
+fn estimate_row(
+    scenario: &str,
+    scope: &crate::stats::Scope,
+    metric: &str,
+    unit: &str,
+    e: &crate::stats::Estimate,
+) -> Vec<String> {
+    vec![
+        scenario.to_string(),
+        scope.kind().to_string(),
+        scope.name().to_string(),
+        metric.to_string(),
+        unit.to_string(),
+        num(e.mean),
+        num(e.ci_low),
+        num(e.ci_high),
+        e.n.to_string(),
+    ]
+}
+
+fn upper(e: &crate::stats::Estimate) -> &'static str {
+    match e.upper {
+        crate::stats::ci::Upper::Limit => "limit",
+        crate::stats::ci::Upper::AtLeastMax => "at_least_max",
+        crate::stats::ci::Upper::Unbounded => "unbounded",
     }
 }
 

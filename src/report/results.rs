@@ -9,10 +9,18 @@ use crate::stats::{Figure, WindowSummary};
 use serde::{Deserialize, Serialize};
 
 /// How the figures are defined (they change the numbers, so they travel with them).
-pub const SEMANTICS: [(&str, &str); 8] = [
+pub const SEMANTICS: [(&str, &str); 10] = [
     (
         "latency",
-        "response time of successful responses as the client sees it; errors are counted in error_rate",
+        "response time of successful responses as the client sees it, and the age of every request still waiting for its response when the run ended (right-censored: at least that slow); errors are counted in error_rate",
+    ),
+    (
+        "unfinished",
+        "intervals are widened to what a figure would be if the requests still waiting at the end never got a response (errors for error_rate, frustrated for apdex, infinitely slow for percentiles); a percentile that leaves unknown is reported as a lower bound (upper: unbounded)",
+    ),
+    (
+        "verdict",
+        "pass when the whole 95% interval meets the target, fail when the whole interval misses it, inconclusive otherwise",
     ),
     (
         "client_timeout",
@@ -66,9 +74,60 @@ pub struct ScenarioResults {
     /// Resources the open workload offers 100 % or more of their capacity at the scenario's
     /// peak (utilization law): their queues grow for as long as the overload lasts.
     pub overloaded: Vec<Overload>,
+    /// Requests that had no response when the runs ended.
+    pub unfinished: Unfinished,
     pub slos: Vec<SloCheck>,
     pub figures: Vec<Figure>,
     pub timeseries: Vec<WindowSummary>,
+}
+
+/// Requests still waiting for their response when the runs ended, over all replications:
+/// right-censored response times, at least as long as their age.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Unfinished {
+    pub requests: u64,
+    /// Of the requests sent (answered or not).
+    pub share: f64,
+    /// Age of the oldest, seconds.
+    pub oldest_s: f64,
+    /// Endpoints where at least [`UNFINISHED_WORTH_SAYING`] of the requests sent had no
+    /// response: the ones whose figures rest on survivors.
+    pub endpoints: Vec<String>,
+}
+
+/// Share of an endpoint's requests left unfinished above which the summary says so: below it,
+/// they are the few in flight when any run stops.
+pub const UNFINISHED_WORTH_SAYING: f64 = 1e-3;
+
+impl Unfinished {
+    fn of(c: &Checked, pooled: &crate::stats::figures::Pooled) -> Unfinished {
+        let share = |k: &crate::stats::figures::ScopeCounts| {
+            let u = k.unfinished.count();
+            let sent = k.responses + u;
+            if sent == 0 {
+                0.0
+            } else {
+                u as f64 / sent as f64
+            }
+        };
+        let Some(all) = pooled.counts.first() else {
+            return Unfinished::default();
+        };
+        let endpoints = c
+            .model
+            .endpoints
+            .iter()
+            .zip(&pooled.counts[1..])
+            .filter(|(_, k)| share(k) >= UNFINISHED_WORTH_SAYING)
+            .map(|(e, _)| e.name.clone())
+            .collect();
+        Unfinished {
+            requests: all.unfinished.count(),
+            share: share(all),
+            oldest_s: all.unfinished.max(),
+            endpoints,
+        }
+    }
 }
 
 /// A resource loaded beyond its capacity, by the utilization law.
@@ -119,9 +178,12 @@ impl Results {
         }
     }
 
-    /// True when every objective of every scenario is met.
+    /// True when every objective of every scenario passes (an inconclusive verdict is not a
+    /// pass).
     pub fn slos_met(&self) -> bool {
-        self.scenarios.iter().all(|s| s.slos.iter().all(|c| c.met))
+        self.scenarios
+            .iter()
+            .all(|s| s.slos.iter().all(SloCheck::passed))
     }
 }
 
@@ -147,7 +209,8 @@ fn scenario(c: &Checked, r: &ScenarioRun, loads: &[ScenarioLoad]) -> ScenarioRes
         capped: r.aggregate.capped,
         precision: r.precision.clone(),
         overloaded,
-        slos: slo::evaluate(&c.model.slos, &r.aggregate),
+        unfinished: Unfinished::of(c, &r.aggregate.pooled),
+        slos: slo::evaluate(&c.model, &r.aggregate),
         figures: r.aggregate.figures(),
         timeseries: r.aggregate.windows(),
     }

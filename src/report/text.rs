@@ -6,6 +6,7 @@ use super::results::{Results, ScenarioResults};
 use crate::analysis::slo::{fmt_ms, fmt_pct};
 use crate::model::units::{fmt_duration, sig3};
 use crate::montecarlo::WarmupRule;
+use crate::stats::ci::{MIN_MEANINGFUL_REPLICATIONS, Upper, t_quantile};
 use crate::stats::{Estimate, Figure, Scope};
 use std::fmt::Write;
 
@@ -64,10 +65,10 @@ fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
             s.capped, r.max_in_flight
         );
     }
+    warnings(out, s);
     if !s.slos.is_empty() {
         let _ = writeln!(out, "\n  objectives");
         for c in &s.slos {
-            let mark = if c.met { "✓" } else { "✗" };
             let scope = c
                 .endpoint
                 .as_ref()
@@ -75,20 +76,46 @@ fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
             let label = format!("{scope}{}", c.label);
             let name = c.label.split(' ').next().unwrap_or("");
             let value = value_text(&c.value, &c.unit);
-            let unsure = if c.uncertain {
-                "  (CI straddles the threshold)"
+            let mark = c.verdict.mark();
+            // An unbounded figure reads as a bound: `p(95) > 4min`.
+            let eq = if c.value.upper == Upper::Unbounded {
+                " "
             } else {
-                ""
+                "="
             };
-            let _ = writeln!(
-                out,
-                "    {mark} {} {name}={value}{unsure}",
-                dots(&label, 44)
-            );
+            let _ = writeln!(out, "    {mark} {} {name}{eq}{value}", dots(&label, 44));
+            if let Some(why) = &c.reason {
+                let _ = writeln!(out, "        {}: {why}", c.verdict.word());
+            }
         }
     }
     endpoints(out, s);
     resources(out, r, s);
+}
+
+/// What a reader must know before trusting the figures: too few replications for intervals
+/// to mean much, and requests that had no response when the runs ended.
+fn warnings(out: &mut String, s: &ScenarioResults) {
+    if s.replications < MIN_MEANINGFUL_REPLICATIONS {
+        let _ = writeln!(
+            out,
+            "  ! {} replication(s): intervals this wide decide little (Student t = {}); run {} or more",
+            s.replications,
+            sig3(t_quantile(s.replications)),
+            MIN_MEANINGFUL_REPLICATIONS
+        );
+    }
+    let u = &s.unfinished;
+    if !u.endpoints.is_empty() {
+        let _ = writeln!(
+            out,
+            "  ! unfinished: {} request(s) ({} of those sent) had no response when the runs ended, the oldest after {} ({}): latency figures count each at its age, as at least that slow, and verdicts allow for their never ending",
+            u.requests,
+            pct_value(u.share),
+            fmt_duration(u.oldest_s),
+            shorten(&u.endpoints.join(", "), 120)
+        );
+    }
 }
 
 fn header_line(r: &Results, s: &ScenarioResults) -> String {
@@ -162,11 +189,11 @@ fn endpoints(out: &mut String, s: &ScenarioResults) {
 fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
     let _ = writeln!(
         out,
-        "\n  {:<w$} {:>14} {:>9} {:>9} {:>11} {:>10} {:>10}",
+        "\n  {:<w$} {:>17} {:>9} {:>9} {:>11} {:>10} {:>10}",
         "resources",
         "utilization",
         "queue",
-        "max q",
+        "avg max q",
         "wait p95",
         "rejected",
         "timeouts",
@@ -176,7 +203,7 @@ fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
         let scope = Scope::Resource(res.name.clone());
         let get = |m: &str| figure(s, &scope, m);
         let util = match get("utilization") {
-            Some(e) => format!("{} ± {}", pct(e.mean), pct(e.half_width())),
+            Some(e) => value_text(&e, "ratio"),
             None => get("in_use_mean").map_or("-".into(), |e| format!("{} busy", sig3(e.mean))),
         };
         let q = get("queue_mean").map_or("-".into(), |e| sig3(e.mean));
@@ -188,7 +215,7 @@ fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
         let tmo = get("timeout_rate").map_or("-".into(), |e| rate(e.mean));
         let _ = writeln!(
             out,
-            "    {} {:>14} {:>9} {:>9} {:>11} {:>10} {:>10}",
+            "    {} {:>17} {:>9} {:>9} {:>11} {:>10} {:>10}",
             dots(&res.name, NAME),
             util,
             q,
@@ -198,6 +225,10 @@ fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
             tmo
         );
     }
+    let _ = writeln!(
+        out,
+        "    (queue: requests waiting, time-averaged; avg max q: each replication's longest queue, averaged over replications)"
+    );
 }
 
 fn figure<'a>(s: &'a ScenarioResults, scope: &Scope, metric: &str) -> Option<Estimate> {
@@ -207,31 +238,68 @@ fn figure<'a>(s: &'a ScenarioResults, scope: &Scope, metric: &str) -> Option<Est
         .map(|f| f.estimate)
 }
 
-/// `148ms ± 6`, `0.32% ± 0.05`, `0.91 ± 0.01`.
+/// A figure with its interval: `148ms ±6ms` (symmetric within a quarter: the wider side),
+/// `148ms +12/−6ms` (asymmetric),
+/// `148ms +≥52/−6ms` (the upper limit lies beyond the largest value observed), `> 4min`
+/// (unfinished requests leave it unbounded: only a lower bound is known), `0.32% ±0.05%`.
 fn value_text(e: &Estimate, unit: &str) -> String {
     if !e.mean.is_finite() {
         return "-".to_string();
     }
-    let h = e.half_width();
+    let (shown, scale, suffix) = display(e.mean, unit);
+    if e.upper == Upper::Unbounded {
+        return format!("> {shown}");
+    }
+    if e.n < 2 {
+        return shown;
+    }
+    let (below, above) = (e.mean - e.ci_low, e.ci_high - e.mean);
+    if e.upper == Upper::Limit && above == 0.0 && below == 0.0 {
+        return shown; // no spread observed
+    }
+    let d = |x: f64| sig2(x / scale);
+    if e.upper == Upper::Limit && (above - below).abs() <= 0.25 * above.max(below) {
+        return format!("{shown} ±{}{suffix}", d(above.max(below)));
+    }
+    let at_least = if e.upper == Upper::AtLeastMax {
+        "≥"
+    } else {
+        ""
+    };
+    format!("{shown} +{at_least}{}/−{}{suffix}", d(above), d(below))
+}
+
+/// A width with 2 significant figures (an interval's width is known to no better).
+fn sig2(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return "0".into();
+    }
+    let decimals = (1 - x.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// A value as shown, and the scale and unit its interval's widths are given in.
+fn display(x: f64, unit: &str) -> (String, f64, &'static str) {
     match unit {
         "ms" => {
-            // The half-width in the unit the value is shown in.
-            let shown = fmt_ms(e.mean);
-            let scale = ["µs", "ms", "s", "min", "h", "d"]
+            let shown = fmt_ms(x);
+            let (suffix, scale) = ["µs", "ms", "s", "min", "h", "d"]
                 .iter()
                 .zip([1e-3, 1.0, 1e3, 6e4, 3.6e6, 8.64e7])
                 .find(|(u, _)| {
                     shown.ends_with(*u) && shown.trim_end_matches(*u).parse::<f64>().is_ok()
                 })
-                .map_or(1.0, |(_, k)| k);
-            format!("{shown} ± {}", sig3(h / scale))
+                .map_or(("ms", 1.0), |(u, k)| (*u, k));
+            (shown, scale, suffix)
         }
-        "ratio" => format!(
-            "{} ± {}",
-            pct_value(e.mean),
-            pct_value(h).trim_end_matches('%')
-        ),
-        _ => format!("{} ± {}", sig3(e.mean), sig3(h)),
+        "ratio" => (pct_value(x), 0.01, "%"),
+        "score" => (format!("{x:.3}"), 1.0, ""),
+        _ => (sig3(x), 1.0, ""),
     }
 }
 
@@ -290,27 +358,25 @@ mod tests {
 
     #[test]
     fn values_carry_their_interval() {
-        let e = Estimate {
-            mean: 148.0,
-            ci_low: 142.0,
-            ci_high: 154.0,
-            n: 8,
+        let e = Estimate::new(148.0, 142.0, 154.0, 8);
+        assert_eq!(value_text(&e, "ms"), "148ms ±6ms");
+        let s = Estimate::new(14_900.0, 14_490.0, 15_310.0, 8);
+        assert_eq!(value_text(&s, "ms"), "14.9s ±0.41s");
+        assert_eq!(value_text(&Estimate::new(0.0, 0.0, 0.0, 8), "ratio"), "0%");
+        let r = Estimate::new(0.0032, 0.0027, 0.0037, 8);
+        assert_eq!(value_text(&r, "ratio"), "0.32% ±0.05%");
+        let skew = Estimate::new(148.0, 142.0, 160.0, 8);
+        assert_eq!(value_text(&skew, "ms"), "148ms +12/−6ms");
+        let open = Estimate {
+            upper: Upper::AtLeastMax,
+            ..Estimate::new(148.0, 142.0, 200.0, 3)
         };
-        assert_eq!(value_text(&e, "ms"), "148ms ± 6");
-        let s = Estimate {
-            mean: 14_900.0,
-            ci_low: 14_490.0,
-            ci_high: 15_310.0,
-            n: 8,
+        assert_eq!(value_text(&open, "ms"), "148ms +≥52/−6ms");
+        let unbounded = Estimate {
+            upper: Upper::Unbounded,
+            ..Estimate::new(240_000.0, 230_000.0, f64::NAN, 3)
         };
-        assert_eq!(value_text(&s, "ms"), "14.9s ± 0.41");
-        let r = Estimate {
-            mean: 0.0032,
-            ci_low: 0.0027,
-            ci_high: 0.0037,
-            n: 8,
-        };
-        assert_eq!(value_text(&r, "ratio"), "0.32% ± 0.05");
+        assert_eq!(value_text(&unbounded, "ms"), "> 4min");
         assert_eq!(pct_value(0.165_951), "16.6%");
         assert_eq!(pct_value(0.999_5), "99.95%");
     }

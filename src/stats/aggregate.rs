@@ -2,9 +2,10 @@
 //! floating-point sums, and hence every reported digit, are the same for any thread count and
 //! for any split of the replications into shards.
 
-use super::ci::{self, Estimate};
-use super::figures::{Estimator, FigureKey, Pooled, Schema};
+use super::ci::{self, Estimate, Range, Upper};
+use super::figures::{Estimator, FigureKey, Pooled, Schema, ScopeCounts, WorstCase};
 use super::histogram::CdfBand;
+use super::histogram::Latency;
 use super::recorder::{Replication, WindowRecord};
 use crate::engine::Program;
 use serde::{Deserialize, Serialize};
@@ -159,14 +160,34 @@ impl Aggregate {
         self.values.iter().map(|v| v[i]).collect()
     }
 
-    /// The estimate of figure `i`.
+    /// The estimate of figure `i`, its interval widened to what the requests with no response
+    /// at the end of the runs could make it (see [`unfinished_bound`] and [`WorstCase`]).
     pub fn estimate(&self, i: usize) -> Estimate {
-        match self.schema.figures[i].estimator {
-            Estimator::ReplicationMean => ci::replication_mean(&self.column(i)),
+        let key = &self.schema.figures[i];
+        let e = self.sampling_estimate(i);
+        match key.estimator {
+            Estimator::ReplicationMean => match key.worst_case {
+                Some(w) => self.worst_case(e, w),
+                None => e,
+            },
+            Estimator::PooledQuantile { q, hist } => match self.pooled.counts_of(hist) {
+                Some(c) if e.mean.is_finite() => unfinished_bound(e, q, self.pooled.hist(hist), c),
+                _ => e,
+            },
+        }
+    }
+
+    /// The estimate of figure `i` with its sampling interval only: what more replications
+    /// narrow, and so what a precision target judges (the allowance for unfinished requests
+    /// does not shrink with replications).
+    pub fn sampling_estimate(&self, i: usize) -> Estimate {
+        let key = &self.schema.figures[i];
+        match key.estimator {
+            Estimator::ReplicationMean => ci::replication_mean(&self.column(i), key.range),
             Estimator::PooledQuantile { q, hist } => {
                 let h = self.pooled.hist(hist);
                 if h.count() == 0 {
-                    return ci::replication_mean(&[]); // no data: NaN
+                    return ci::replication_mean(&[], Range::Real); // no data: NaN
                 }
                 let slot = self
                     .schema
@@ -181,6 +202,25 @@ impl Aggregate {
                 ci::inverted_quantile(q, &fractions, |p| 1e3 * h.quantile(p))
             }
         }
+    }
+
+    /// Widens a rate's interval to its value if no unfinished attempt ever got a response.
+    fn worst_case(&self, mut e: Estimate, w: WorstCase) -> Estimate {
+        let (slot, worst) = match w {
+            WorstCase::ErrorRate { slot } => {
+                (slot, self.pooled.counts[slot as usize].worst_error_rate())
+            }
+            WorstCase::Apdex { slot } => (slot, self.pooled.counts[slot as usize].worst_apdex()),
+        };
+        let c = &self.pooled.counts[slot as usize];
+        if c.unfinished.count() == 0 || !worst.is_finite() || !e.mean.is_finite() {
+            return e;
+        }
+        match w {
+            WorstCase::ErrorRate { .. } => e.ci_high = e.ci_high.max(worst),
+            WorstCase::Apdex { .. } => e.ci_low = e.ci_low.min(worst),
+        }
+        e
     }
 
     pub fn figures(&self) -> Vec<Figure> {
@@ -235,6 +275,34 @@ impl Aggregate {
             .map(|w| (w.ok > 0).then(|| w.latency_sum_s / w.ok as f64))
             .collect()
     }
+}
+
+/// The interval of a pooled percentile `e` (of `q`, from `h`, which holds the unfinished
+/// attempts at their age) widened for the attempts that had no response when their run ended.
+///
+/// # Formula
+/// With `N` values in `h`, `U` of them unfinished and `r = max(1, ceil(q N))`: counted at their
+/// age they give the lower bound `e`; counted as never ending they give the `r`-th smallest of
+/// the `N - U` finished responses, the upper bound the interval is widened to. When `r > N - U`
+/// that bound is infinite: the percentile is only known to be at least `e.mean`
+/// ([`Upper::Unbounded`]).
+fn unfinished_bound(mut e: Estimate, q: f64, h: &Latency, c: &ScopeCounts) -> Estimate {
+    let u = c.unfinished.count();
+    if u == 0 {
+        return e;
+    }
+    let n = h.count();
+    let rank = ((q.min(1.0) * n as f64).ceil() as u64).max(1);
+    if rank > n - u {
+        e.upper = Upper::Unbounded;
+        e.ci_high = f64::NAN;
+        return e;
+    }
+    let mut finished = h.clone();
+    finished.subtract(&c.unfinished);
+    let high = 1e3 * finished.at_rank(rank);
+    e.ci_high = e.ci_high.max(high);
+    e
 }
 
 /// Serialises `f64`s with non-finite values as `null` (JSON has no NaN), and reads them back.

@@ -5,6 +5,7 @@
 //! figure, in schema order. That flat vector is all the across-replication statistics need,
 //! besides the pooled histograms of [`Pooled`].
 
+use super::ci::Range;
 use super::histogram::{CdfBand, Coarse, Latency};
 use super::recorder::Replication;
 use crate::engine::{ErrorKind, Program, ResKind, UNLIMITED};
@@ -74,6 +75,24 @@ pub struct FigureKey {
     /// `ms`, `rps`, `ratio`, `requests`, `mb`, `users`.
     pub unit: String,
     pub estimator: Estimator,
+    /// The values it can take, which its interval respects.
+    #[serde(default)]
+    pub range: Range,
+    /// How requests with no response at the end of the runs widen its interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst_case: Option<WorstCase>,
+}
+
+/// A figure whose interval also covers what it would be if the requests that had no response
+/// when the runs ended never got one (see [`Pooled::counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "if_unfinished_never_end", rename_all = "snake_case")]
+pub enum WorstCase {
+    /// They would all be errors: the upper end is at least `(errors + unfinished) /
+    /// (responses + unfinished)`.
+    ErrorRate { slot: u32 },
+    /// They would all be frustrated: the lower end is at most the Apdex without their credit.
+    Apdex { slot: u32 },
 }
 
 use crate::model::validate::REPORTED_PERCENTILES;
@@ -89,12 +108,20 @@ pub struct Schema {
     pub figures: Vec<FigureKey>,
 }
 
+/// A replication-mean figure; fractions (`ratio`, `score`) lie in [0, 1], everything else
+/// capsim reports is a duration, a rate, a count or a size, never negative.
 fn key(scope: &Scope, metric: &str, unit: &str) -> FigureKey {
+    let range = match unit {
+        "ratio" | "score" => Range::Unit,
+        _ => Range::NonNegative,
+    };
     FigureKey {
         scope: scope.clone(),
         metric: metric.to_string(),
         unit: unit.to_string(),
         estimator: Estimator::ReplicationMean,
+        range,
+        worst_case: None,
     }
 }
 
@@ -104,13 +131,10 @@ impl Schema {
         let load_unit = if closed { "users" } else { "rps" };
         f.push(key(&Scope::Load, "level_mean", load_unit));
         f.push(key(&Scope::Load, "level_max", load_unit));
-        request_figures(&mut f, &Scope::Global, HistRef::Global);
+        request_figures(&mut f, &Scope::Global, HistRef::Global, 0);
         for (i, e) in prog.endpoints.iter().enumerate() {
-            request_figures(
-                &mut f,
-                &Scope::Endpoint(e.name.clone()),
-                HistRef::Endpoint(i as u32),
-            );
+            let scope = Scope::Endpoint(e.name.clone());
+            request_figures(&mut f, &scope, HistRef::Endpoint(i as u32), i as u32 + 1);
         }
         for (i, r) in prog.resources.iter().enumerate() {
             resource_figures(&mut f, &Scope::Resource(r.name.clone()), i as u32, r.units);
@@ -121,7 +145,10 @@ impl Schema {
                     let s = Scope::Instance(format!("{}[{}]", app.name, i + 1));
                     f.push(key(&s, "memory_mean", "mb"));
                     f.push(key(&s, "memory_peak", "mb"));
-                    f.push(key(&s, "memory_utilization", "ratio"));
+                    // Memory in use over RAM: above 1 when the model overcommits.
+                    let mut k = key(&s, "memory_utilization", "ratio");
+                    k.range = Range::NonNegative;
+                    f.push(k);
                 }
             }
         }
@@ -207,10 +234,13 @@ impl Schema {
     }
 }
 
-fn request_figures(f: &mut Vec<FigureKey>, s: &Scope, hist: HistRef) {
+/// The figures of a request scope; `slot` is its index in [`Pooled::counts`].
+fn request_figures(f: &mut Vec<FigureKey>, s: &Scope, hist: HistRef, slot: u32) {
     f.push(key(s, "throughput", "rps"));
     f.push(key(s, "attempt_rate", "rps"));
-    f.push(key(s, "error_rate", "ratio"));
+    let mut k = key(s, "error_rate", "ratio");
+    k.worst_case = Some(WorstCase::ErrorRate { slot });
+    f.push(k);
     for k in ErrorKind::ALL {
         f.push(key(s, &format!("error_rate_{}", k.name()), "ratio"));
     }
@@ -221,9 +251,12 @@ fn request_figures(f: &mut Vec<FigureKey>, s: &Scope, hist: HistRef) {
         f.push(k);
     }
     f.push(key(s, "latency_max", "ms"));
-    f.push(key(s, "apdex", "score"));
+    let mut k = key(s, "apdex", "score");
+    k.worst_case = Some(WorstCase::Apdex { slot });
+    f.push(k);
     f.push(key(s, "in_system_mean", "requests"));
     f.push(key(s, "residence_mean", "ms"));
+    f.push(key(s, "unfinished", "requests"));
 }
 
 fn request_values(out: &mut Vec<f64>, e: &super::recorder::EndpointRecord, span: f64) {
@@ -241,31 +274,27 @@ fn request_values(out: &mut Vec<f64>, e: &super::recorder::EndpointRecord, span:
     for k in ErrorKind::ALL {
         out.push(ratio(e.errors[k.index()]));
     }
-    out.push(if e.ok > 0 {
-        1e3 * e.latency_sum_s / e.ok as f64
-    } else {
-        f64::NAN
-    });
+    // Response times, with the unfinished attempts at their age (`latency` holds both).
+    let timed = e.latency.count();
+    let per_timed = |x: f64| if timed > 0 { x } else { f64::NAN };
+    out.push(per_timed(1e3 * e.latency_sum_s / timed as f64));
     for p in REPORTED_PERCENTILES {
-        out.push(if e.ok > 0 {
-            1e3 * e.latency.quantile(p / 100.0)
-        } else {
-            f64::NAN
-        });
+        out.push(per_timed(1e3 * e.latency.quantile(p / 100.0)));
     }
-    out.push(if e.ok > 0 {
-        1e3 * e.latency.max()
+    out.push(per_timed(1e3 * e.latency.max()));
+    let asked = responses + e.unfinished_count() as f64;
+    out.push(if asked > 0.0 {
+        e.apdex_credit() / asked
     } else {
         f64::NAN
     });
-    let apdex = (e.apdex_satisfied as f64 + e.apdex_tolerating as f64 / 2.0) / responses;
-    out.push(if responses > 0.0 { apdex } else { f64::NAN });
     out.push(e.in_system_mean);
     out.push(if e.left > 0 {
         1e3 * e.residence_sum_s / e.left as f64
     } else {
         f64::NAN
     });
+    out.push(e.unfinished_count() as f64);
 }
 
 fn resource_figures(f: &mut Vec<FigureKey>, s: &Scope, i: u32, units: u32) {
@@ -328,6 +357,9 @@ pub fn global_record(r: &Replication) -> super::recorder::EndpointRecord {
         g.latency_sum_s += e.latency_sum_s;
         g.apdex_satisfied += e.apdex_satisfied;
         g.apdex_tolerating += e.apdex_tolerating;
+        g.unfinished.add(&e.unfinished);
+        g.unfinished_satisfied += e.unfinished_satisfied;
+        g.unfinished_tolerating += e.unfinished_tolerating;
         g.in_system_mean += e.in_system_mean;
     }
     g
@@ -336,11 +368,60 @@ pub fn global_record(r: &Replication) -> super::recorder::EndpointRecord {
 /// Histograms pooled over replications: integer sums, identical in any merge order.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Pooled {
+    /// Response times of every endpoint together, and of each, with the attempts unfinished
+    /// at the end of a run at their age.
     pub global: Latency,
     pub endpoints: Vec<Latency>,
     pub resource_waits: Vec<Latency>,
     /// Successful-response times per time-series window.
     pub windows: Vec<Coarse>,
+    /// Per request scope (all endpoints first, then each endpoint): what a verdict needs to
+    /// know of the requests that had no response when the runs ended.
+    pub counts: Vec<ScopeCounts>,
+}
+
+/// Totals of one request scope over the pooled replications.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ScopeCounts {
+    /// Responses (successes and errors) and errors.
+    pub responses: u64,
+    pub errors: u64,
+    /// The ages of the attempts with no response when their run ended.
+    pub unfinished: Latency,
+    /// Apdex credit (`satisfied + tolerating / 2`) in half-units, and what of it the
+    /// unfinished attempts give by their age so far.
+    pub apdex_halves: u64,
+    pub unfinished_apdex_halves: u64,
+}
+
+impl ScopeCounts {
+    fn add_record(&mut self, e: &super::recorder::EndpointRecord) {
+        self.responses += e.responses();
+        self.errors += e.error_count();
+        self.unfinished.add(&e.unfinished);
+        self.apdex_halves += 2 * e.apdex_satisfied + e.apdex_tolerating;
+        self.unfinished_apdex_halves += 2 * e.unfinished_satisfied + e.unfinished_tolerating;
+    }
+
+    fn merge(&mut self, o: &ScopeCounts) {
+        self.responses += o.responses;
+        self.errors += o.errors;
+        self.unfinished.add(&o.unfinished);
+        self.apdex_halves += o.apdex_halves;
+        self.unfinished_apdex_halves += o.unfinished_apdex_halves;
+    }
+
+    /// The error rate if every unfinished attempt ended in an error.
+    pub fn worst_error_rate(&self) -> f64 {
+        let u = self.unfinished.count();
+        (self.errors + u) as f64 / (self.responses + u) as f64
+    }
+
+    /// The Apdex if no unfinished attempt ever got a response.
+    pub fn worst_apdex(&self) -> f64 {
+        let asked = self.responses + self.unfinished.count();
+        (self.apdex_halves - self.unfinished_apdex_halves) as f64 / 2.0 / asked as f64
+    }
 }
 
 impl Pooled {
@@ -350,13 +431,16 @@ impl Pooled {
             endpoints: vec![Latency::new(); prog.endpoints.len()],
             resource_waits: vec![Latency::new(); prog.resources.len()],
             windows: Vec::new(),
+            counts: vec![ScopeCounts::default(); prog.endpoints.len() + 1],
         }
     }
 
     pub fn add_replication(&mut self, r: &Replication) {
-        for (p, e) in self.endpoints.iter_mut().zip(&r.endpoints) {
-            p.add(&e.latency);
+        for (k, e) in r.endpoints.iter().enumerate() {
+            self.endpoints[k].add(&e.latency);
             self.global.add(&e.latency);
+            self.counts[0].add_record(e);
+            self.counts[k + 1].add_record(e);
         }
         for (p, res) in self.resource_waits.iter_mut().zip(&r.resources) {
             p.add(&res.waits);
@@ -382,6 +466,9 @@ impl Pooled {
         for (p, o) in self.resource_waits.iter_mut().zip(&other.resource_waits) {
             p.add(o);
         }
+        for (p, o) in self.counts.iter_mut().zip(&other.counts) {
+            p.merge(o);
+        }
         self.add_windows(&other.windows);
     }
 
@@ -390,6 +477,15 @@ impl Pooled {
             HistRef::Global => &self.global,
             HistRef::Endpoint(i) => &self.endpoints[i as usize],
             HistRef::ResourceWait(i) => &self.resource_waits[i as usize],
+        }
+    }
+
+    /// The counts of the request scope a histogram belongs to (none for resource waits).
+    pub fn counts_of(&self, h: HistRef) -> Option<&ScopeCounts> {
+        match h {
+            HistRef::Global => self.counts.first(),
+            HistRef::Endpoint(i) => self.counts.get(i as usize + 1),
+            HistRef::ResourceWait(_) => None,
         }
     }
 }

@@ -1,16 +1,23 @@
-//! Latency histograms with bounded memory whatever the run length.
+//! Latency histograms with bounded memory whatever the run length, sized by what they hold.
 //!
-//! [`Latency`] wraps an HDR histogram (1 µs resolution, 3 significant digits: at most 0.1 %
-//! relative error per value, about 200 KB) for the reported percentiles. Merging is integer
-//! addition, so histograms pooled from replications or shards are identical in any order.
-//! The event loop records into a [`LatencyRecorder`]: HDR's own bucket layout in a plain array,
-//! so a record is a few shifts and an add (the crate's `record` costs several times more), turned
-//! exactly into a [`Latency`] when the replication ends.
-//! [`Coarse`] is a 5 KB log-linear histogram (at most 1.6 % error) for per-window percentiles of
+//! [`Latency`] counts durations in the bucket layout of an HDR histogram (1 µs resolution, 3
+//! significant digits: at most 0.1 % relative error per value) but stores only the range of
+//! buckets between the smallest and the largest value recorded: a histogram of responses
+//! between 1 ms and 1 s holds about 10 000 counts, one of an endpoint that never ran holds none,
+//! where a full HDR histogram allocates all 28 672 (229 KB) whatever it holds. That is what makes
+//! a model with a thousand endpoints fit in memory. Its quantiles, maxima and counts are those of
+//! the `hdrhistogram` crate for the same values (the crate is the oracle of its tests). Merging
+//! is integer addition, so histograms pooled from replications or shards are identical in any
+//! order.
+//!
+//! The event loop records into a [`LatencyRecorder`]: the same layout with 16-bit counts, grown
+//! a whole HDR bucket (one octave) at a time as values arrive, so a record is a few shifts, a
+//! compare and an add, and the part of the array a run touches stays in the L1 cache; it becomes
+//! a [`Latency`] exactly when the replication ends.
+//! [`Coarse`] is a small log-linear histogram (at most 1.6 % error) for per-window percentiles of
 //! time series, where thousands of windows must stay cheap, and for the [`CdfBand`]s that the
 //! intervals of pooled percentiles need from each replication.
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Largest recordable value, µs (about 27.8 h); larger values are clamped to it.
@@ -29,82 +36,162 @@ pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// Relative error of one value in a [`Latency`] histogram.
 pub const LATENCY_RELATIVE_ERROR: f64 = 1e-3;
 
-/// Durations in seconds, stored in µs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Latency(Histogram<u64>);
-
-impl Default for Latency {
-    fn default() -> Self {
-        Latency::new()
-    }
+/// Durations in seconds, counted in HDR buckets of microseconds over the range recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Latency {
+    /// The HDR index of `counts[0]`.
+    first: u32,
+    counts: Vec<u64>,
+    total: u64,
 }
 
 impl Latency {
     pub fn new() -> Latency {
-        Latency(
-            Histogram::new_with_bounds(1, MAX_US, SIGNIFICANT_DIGITS).expect("valid static bounds"),
-        )
+        Latency::default()
     }
 
     #[inline]
     pub fn record(&mut self, seconds: f64) {
-        self.0.saturating_record(to_us(seconds));
+        self.record_index_n(hdr_index(to_us(seconds)), 1);
+    }
+
+    /// Adds `n` values to HDR bucket `index`, widening the stored range to it.
+    fn record_index_n(&mut self, index: usize, n: u64) {
+        if n == 0 {
+            return;
+        }
+        *grow_to(&mut self.first, &mut self.counts, index, 0) += n;
+        self.total += n;
     }
 
     pub fn add(&mut self, other: &Latency) {
-        self.0
-            .add(&other.0)
-            .expect("same bounds, no overflow of u64 counts");
+        for (i, &n) in other.buckets() {
+            self.record_index_n(i, n);
+        }
+    }
+
+    /// Removes `other`'s values, which must all be in `self` (e.g. a part added before).
+    pub fn subtract(&mut self, other: &Latency) {
+        for (i, &n) in other.buckets() {
+            let k = i - self.first as usize;
+            self.counts[k] -= n;
+            self.total -= n;
+        }
     }
 
     pub fn count(&self) -> u64 {
-        self.0.len()
+        self.total
+    }
+
+    /// The non-empty buckets as `(index, count)`, in increasing order.
+    fn buckets(&self) -> impl Iterator<Item = (usize, &u64)> {
+        let first = self.first as usize;
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(move |(k, n)| (first + k, n))
+    }
+
+    /// The HDR index of the bucket holding the `rank`-th smallest value (1-based).
+    fn index_of_rank(&self, rank: u64) -> usize {
+        let mut seen = 0u64;
+        for (i, &n) in self.buckets() {
+            seen += n;
+            if seen >= rank {
+                return i;
+            }
+        }
+        self.first as usize + self.counts.len().saturating_sub(1)
     }
 
     /// The `q` quantile (0..=1), seconds; 0 when empty. Uses the median of the bucket, so the
     /// error is at most half a bucket either way.
+    ///
+    /// # Formula
+    /// The bucket of the `max(1, ceil(q n))`-th smallest value (HdrHistogram's
+    /// `value_at_quantile`), read at its median value.
     pub fn quantile(&self, q: f64) -> f64 {
-        if self.0.is_empty() {
+        if self.total == 0 {
             return 0.0;
         }
-        let v = self.0.value_at_quantile(q);
-        self.0.median_equivalent(v) as f64 * 1e-6
+        let rank = ((q.min(1.0) * self.total as f64).ceil() as u64).max(1);
+        self.at_rank(rank)
     }
 
+    /// The `rank`-th smallest value (1-based; the largest beyond the count), seconds, read at
+    /// the median of its bucket; 0 when empty.
+    pub fn at_rank(&self, rank: u64) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        median_us(self.index_of_rank(rank)) as f64 * 1e-6
+    }
+
+    /// The largest value recorded (the top of its bucket), seconds; 0 when empty.
     pub fn max(&self) -> f64 {
-        if self.0.is_empty() {
-            0.0
-        } else {
-            self.0.highest_equivalent(self.0.max()) as f64 * 1e-6
+        match self.buckets().last() {
+            Some((i, _)) => highest_us(i) as f64 * 1e-6,
+            None => 0.0,
         }
     }
 
     pub fn reset(&mut self) {
-        self.0.reset();
+        *self = Latency::default();
+    }
+
+    /// The count of values at or below `seconds` (to the histogram's resolution).
+    pub fn count_below(&self, seconds: f64) -> u64 {
+        let us = (seconds * 1e6).round().clamp(0.0, MAX_US as f64) as u64;
+        let i = hdr_index(us);
+        self.buckets()
+            .take_while(|(k, _)| *k <= i)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// The fraction of values at or below `seconds`.
     pub fn fraction_below(&self, seconds: f64) -> f64 {
-        if self.0.is_empty() {
+        if self.total == 0 {
             return 0.0;
         }
-        let us = (seconds * 1e6).round().clamp(0.0, MAX_US as f64) as u64;
-        self.0.count_between(0, us) as f64 / self.0.len() as f64
+        self.count_below(seconds) as f64 / self.total as f64
     }
 
-    /// Adds `count` values of `us` microseconds.
-    fn record_us_n(&mut self, us: u64, count: u64) {
-        self.0
-            .record_n(us, count)
-            .expect("values are clamped to the bounds");
+    /// The values as `(median value in seconds, count)` per non-empty bucket.
+    pub(crate) fn medians(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.buckets()
+            .map(|(i, &n)| (median_us(i) as f64 * 1e-6, n))
     }
+}
 
-    fn pairs(&self) -> Vec<(u64, u64)> {
-        self.0
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect()
+impl PartialEq for Latency {
+    /// Equal counts in every bucket, whatever empty range either stores.
+    fn eq(&self, other: &Latency) -> bool {
+        self.total == other.total && self.buckets().eq(other.buckets())
     }
+}
+
+/// The count at `index` in a range-stored array of counts starting at index `first`, the range
+/// widened to include it (new slots hold `zero`).
+#[inline]
+fn grow_to<'a, T: Copy>(
+    first: &mut u32,
+    counts: &'a mut Vec<T>,
+    index: usize,
+    zero: T,
+) -> &'a mut T {
+    let f = *first as usize;
+    if counts.is_empty() {
+        *first = index as u32;
+        counts.push(zero);
+    } else if index < f {
+        counts.splice(0..0, std::iter::repeat_n(zero, f - index));
+        *first = index as u32;
+    } else if index - f >= counts.len() {
+        counts.resize(index - f + 1, zero);
+    }
+    &mut counts[index - *first as usize]
 }
 
 /// A duration in seconds as whole microseconds, rounded and clamped to the histogram's range.
@@ -141,42 +228,69 @@ fn hdr_value(index: usize) -> u64 {
     }
 }
 
-/// Records durations in the event loop; becomes a [`Latency`] when the replication ends.
-#[derive(Debug, Clone)]
-pub struct LatencyRecorder {
-    /// The low 16 bits of each count: the array the event loop touches stays small enough
-    /// (2 bytes a bucket) to live in the L1 cache for the few octaves a run's values span.
-    low: Box<[u16]>,
-    /// The carries out of `low`, in units of 2^16, touched once every 65 536 records.
-    high: Box<[u64]>,
-    total: u64,
+/// How many microseconds bucket `index` spans (HdrHistogram's `equivalent_range`).
+fn width_us(index: usize) -> u64 {
+    1 << ((index >> HALF_MAGNITUDE) as u32).saturating_sub(1)
 }
 
-impl Default for LatencyRecorder {
-    fn default() -> Self {
-        LatencyRecorder {
-            low: vec![0; COUNTS].into_boxed_slice(),
-            high: vec![0; COUNTS].into_boxed_slice(),
-            total: 0,
-        }
-    }
+/// The middle of bucket `index`, rounded up (HdrHistogram's `median_equivalent`).
+fn median_us(index: usize) -> u64 {
+    hdr_value(index) + (width_us(index) >> 1)
+}
+
+/// The top of bucket `index` (HdrHistogram's `highest_equivalent`).
+fn highest_us(index: usize) -> u64 {
+    hdr_value(index) + width_us(index) - 1
+}
+
+/// Records durations in the event loop; becomes a [`Latency`] when the replication ends.
+#[derive(Debug, Clone, Default)]
+pub struct LatencyRecorder {
+    /// The HDR index of `low[0]`; the range grows a whole HDR bucket at a time.
+    first: u32,
+    /// The low 16 bits of each count: 2 bytes a bucket, so the octaves a run's values span stay
+    /// in the L1 cache.
+    low: Vec<u16>,
+    /// The carries out of `low`: `(index, multiples of 2^16)`, touched once every 65 536
+    /// records of one bucket.
+    carries: Vec<(u32, u64)>,
+    total: u64,
 }
 
 impl LatencyRecorder {
     #[inline]
     pub fn record(&mut self, seconds: f64) {
         let i = hdr_index(to_us(seconds));
-        let c = &mut self.low[i];
+        let k = i.wrapping_sub(self.first as usize);
+        let c = if k < self.low.len() {
+            &mut self.low[k]
+        } else {
+            self.widen(i)
+        };
         *c = c.wrapping_add(1);
         if *c == 0 {
-            self.high[i] += 1;
+            self.carry(i);
         }
         self.total += 1;
     }
 
-    /// The count of bucket `i`.
-    fn bucket(&self, i: usize) -> u64 {
-        (self.high[i] << 16) | u64::from(self.low[i])
+    /// Widens the range to the whole HDR bucket (octave) holding index `i`; returns its count.
+    #[cold]
+    fn widen(&mut self, i: usize) -> &mut u16 {
+        let size = 1usize << HALF_MAGNITUDE;
+        let start = i & !(size - 1);
+        let end = (start + size - 1).min(COUNTS - 1);
+        grow_to(&mut self.first, &mut self.low, start, 0);
+        grow_to(&mut self.first, &mut self.low, end, 0);
+        &mut self.low[i - self.first as usize]
+    }
+
+    #[cold]
+    fn carry(&mut self, i: usize) {
+        match self.carries.iter_mut().find(|(k, _)| *k as usize == i) {
+            Some((_, n)) => *n += 1,
+            None => self.carries.push((i as u32, 1)),
+        }
     }
 
     pub fn count(&self) -> u64 {
@@ -185,27 +299,29 @@ impl LatencyRecorder {
 
     pub fn reset(&mut self) {
         self.low.fill(0);
-        self.high.fill(0);
+        self.carries.clear();
         self.total = 0;
     }
 
     /// The same histogram as recording every value into a [`Latency`].
     pub fn to_latency(&self) -> Latency {
         let mut h = Latency::new();
-        for i in 0..COUNTS {
-            let n = self.bucket(i);
-            if n > 0 {
-                h.record_us_n(hdr_value(i), n);
-            }
+        for (k, &n) in self.low.iter().enumerate() {
+            h.record_index_n(self.first as usize + k, u64::from(n));
+        }
+        for &(i, n) in &self.carries {
+            h.record_index_n(i as usize, n << 16);
         }
         h
     }
 }
 
 impl Serialize for Latency {
-    /// As `[[value_us, count], ...]` over recorded buckets: exact, compact, order-independent.
+    /// As `[[value_us, count], ...]` over recorded buckets (each at the top of its bucket, as
+    /// HdrHistogram iterates them): exact, compact, order-independent.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.pairs().serialize(s)
+        let pairs: Vec<(u64, u64)> = self.buckets().map(|(i, &n)| (highest_us(i), n)).collect();
+        pairs.serialize(s)
     }
 }
 
@@ -214,8 +330,10 @@ impl<'de> Deserialize<'de> for Latency {
         let pairs = Vec::<(u64, u64)>::deserialize(d)?;
         let mut h = Latency::new();
         for (v, n) in pairs {
-            h.0.record_n(v.min(MAX_US), n)
-                .map_err(serde::de::Error::custom)?;
+            if h.total.checked_add(n).is_none() {
+                return Err(serde::de::Error::custom("histogram counts overflow"));
+            }
+            h.record_index_n(hdr_index(v.min(MAX_US)), n);
         }
         Ok(h)
     }
@@ -324,9 +442,8 @@ impl Coarse {
     /// The same values binned coarsely (each HDR bucket at its median value).
     pub fn from_latency(h: &Latency) -> Coarse {
         let mut c = Coarse::default();
-        for v in h.0.iter_recorded() {
-            let seconds = h.0.median_equivalent(v.value_iterated_to()) as f64 * 1e-6;
-            c.record_n(Coarse::bin(seconds), v.count_at_value());
+        for (seconds, n) in h.medians() {
+            c.record_n(Coarse::bin(seconds), n);
         }
         c
     }
@@ -483,6 +600,94 @@ mod tests {
         }
         assert_eq!(fast.to_latency(), direct);
         assert_eq!(fast.count(), 200_000);
+    }
+
+    /// Values over every bucket: 0, tiny, and up to past the clamp.
+    fn spread_values(n: u64) -> Vec<f64> {
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                match i % 5 {
+                    0 => (x % 2048) as f64 * 1e-6,
+                    1 => (x % 1_000_000) as f64 * 1e-6,
+                    2 => (x % 1_000_000_000) as f64 * 1e-6,
+                    3 => f64::from((x >> 40) as u32) * 1e-3,
+                    _ => (x % 200_000_000_000) as f64 * 1e-6,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn quantiles_maxima_and_counts_are_the_hdrhistogram_crates() {
+        let mut oracle = hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_US, 3).unwrap();
+        let mut h = Latency::new();
+        for v in spread_values(50_000) {
+            oracle.saturating_record(to_us(v));
+            h.record(v);
+        }
+        for k in 0..=1000 {
+            let q = f64::from(k) / 1000.0;
+            let want = oracle.median_equivalent(oracle.value_at_quantile(q)) as f64 * 1e-6;
+            assert_eq!(h.quantile(q), want, "q {q}");
+        }
+        for q in [0.999_9, 0.999_99, 1.0] {
+            let want = oracle.median_equivalent(oracle.value_at_quantile(q)) as f64 * 1e-6;
+            assert_eq!(h.quantile(q), want, "q {q}");
+        }
+        assert_eq!(
+            h.max(),
+            oracle.highest_equivalent(oracle.max()) as f64 * 1e-6
+        );
+        assert_eq!(h.count(), oracle.len());
+        for s in [0.0, 1e-6, 0.0015, 0.3, 1.0, 99.0, 3600.0, 1e6] {
+            let us = (s * 1e6_f64).round() as u64;
+            assert_eq!(h.count_below(s), oracle.count_between(0, us), "{s} s");
+        }
+        let pairs: Vec<(u64, u64)> = oracle
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        assert_eq!(
+            serde_json::to_value(&h).unwrap(),
+            serde_json::to_value(&pairs).unwrap()
+        );
+        for (i, (v, _)) in pairs.iter().enumerate() {
+            let (m, _) = h.medians().nth(i).unwrap();
+            assert_eq!(m, oracle.median_equivalent(*v) as f64 * 1e-6);
+        }
+    }
+
+    #[test]
+    fn a_histogram_stores_only_its_range_and_subtracts_exactly() {
+        let mut a = Latency::new();
+        a.record(0.010);
+        a.record(0.020);
+        // 10 ms and 20 ms lie in neighbouring octaves: about 1 500 counts, not 28 672.
+        assert!(a.counts.len() < 2_100, "{}", a.counts.len());
+        assert!(Latency::new().counts.is_empty());
+        let mut b = Latency::new();
+        b.record(0.020);
+        let mut whole = a.clone();
+        whole.add(&b);
+        whole.subtract(&b);
+        assert_eq!(whole, a);
+        assert_eq!(whole.count(), 2);
+    }
+
+    #[test]
+    fn a_recorder_grows_an_octave_at_a_time() {
+        let mut r = LatencyRecorder::default();
+        assert!(r.low.is_empty());
+        r.record(0.005);
+        assert_eq!(r.low.len(), 1024);
+        r.record(0.0051);
+        assert_eq!(r.low.len(), 1024);
+        r.record(0.5);
+        assert!(r.low.len() <= 8 * 1024, "{}", r.low.len());
     }
 
     #[test]

@@ -17,11 +17,20 @@ pub struct EndpointRecord {
     /// Successful responses, and errors by [`ErrorKind`] index.
     pub ok: u64,
     pub errors: [u64; 4],
-    /// Response times of successful responses.
+    /// Response times of successful responses, and the age of every attempt still waiting for
+    /// its response when the run ended (a right-censored response time: it is at least that).
     pub latency: Latency,
+    /// The sum of the same values, seconds.
     pub latency_sum_s: f64,
+    /// Apdex counts over the same values (an unfinished attempt by its age so far).
     pub apdex_satisfied: u64,
     pub apdex_tolerating: u64,
+    /// The ages of the attempts still waiting for a response when the run ended (also in
+    /// `latency`).
+    pub unfinished: Latency,
+    /// Those of them whose age so far is within T, and within 4 T.
+    pub unfinished_satisfied: u64,
+    pub unfinished_tolerating: u64,
     /// Time-averaged requests in the system (for Little's law).
     pub in_system_mean: f64,
     /// Requests in the system, and attempts awaiting a response, when measurement began/ended.
@@ -38,6 +47,21 @@ impl EndpointRecord {
 
     pub fn responses(&self) -> u64 {
         self.ok + self.error_count()
+    }
+
+    /// Attempts with no response when the run ended.
+    pub fn unfinished_count(&self) -> u64 {
+        self.unfinished.count()
+    }
+
+    /// The Apdex numerator (`satisfied + tolerating / 2`), unfinished attempts by their age.
+    pub fn apdex_credit(&self) -> f64 {
+        self.apdex_satisfied as f64 + self.apdex_tolerating as f64 / 2.0
+    }
+
+    /// What of [`Self::apdex_credit`] the unfinished attempts give (nothing, if they never end).
+    pub fn unfinished_apdex_credit(&self) -> f64 {
+        self.unfinished_satisfied as f64 + self.unfinished_tolerating as f64 / 2.0
     }
 }
 
@@ -111,6 +135,19 @@ struct EndpointAcc {
     before_start: f64,
     awaiting: u64,
     apdex_t: f64,
+}
+
+impl EndpointAcc {
+    /// Whether a response time satisfies (<= T) or is tolerated (<= 4 T), as 0/1 counts.
+    #[inline]
+    fn apdex(&self, latency: f64) -> (u64, u64) {
+        // Branch-free: which side of T a response falls on is as random as the latency.
+        let satisfied = latency <= self.apdex_t;
+        (
+            u64::from(satisfied),
+            u64::from(!satisfied && latency <= 4.0 * self.apdex_t),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -265,10 +302,9 @@ impl Observer for Recorder {
                 e.rec.ok += 1;
                 e.latency.record(latency);
                 e.rec.latency_sum_s += latency;
-                // Branch-free: which side of T a response falls on is as random as the latency.
-                let satisfied = latency <= e.apdex_t;
-                e.rec.apdex_satisfied += u64::from(satisfied);
-                e.rec.apdex_tolerating += u64::from(!satisfied && latency <= 4.0 * e.apdex_t);
+                let (satisfied, tolerating) = e.apdex(latency);
+                e.rec.apdex_satisfied += satisfied;
+                e.rec.apdex_tolerating += tolerating;
                 self.window.ok += 1;
                 self.window.latency_sum += latency;
                 self.window.latency.record(latency);
@@ -281,6 +317,18 @@ impl Observer for Recorder {
                 self.window.errors += 1;
             }
         }
+    }
+
+    fn unfinished(&mut self, ep: u32, age: f64) {
+        let e = &mut self.endpoints[ep as usize];
+        e.latency.record(age);
+        e.rec.latency_sum_s += age;
+        e.rec.unfinished.record(age);
+        let (satisfied, tolerating) = e.apdex(age);
+        e.rec.apdex_satisfied += satisfied;
+        e.rec.apdex_tolerating += tolerating;
+        e.rec.unfinished_satisfied += satisfied;
+        e.rec.unfinished_tolerating += tolerating;
     }
 
     fn instance_load(&mut self, inst: u32, now: f64, in_flight: u32) {

@@ -89,10 +89,19 @@ fn block<'a>(text: &'a str, header: &str) -> Vec<&'a str> {
     lines.take_while(|l| !l.trim().is_empty()).collect()
 }
 
-/// An objective row without its `✓ ` (met) or `✗ ` (missed) mark; `None` when it has neither.
+/// An objective row without its `✓ ` (pass), `✗ ` (fail) or `? ` (inconclusive) mark; `None`
+/// when it has none.
 fn objective(row: &str) -> Option<&str> {
     let row = row.trim_start();
-    row.strip_prefix("✓ ").or_else(|| row.strip_prefix("✗ "))
+    row.strip_prefix("✓ ")
+        .or_else(|| row.strip_prefix("✗ "))
+        .or_else(|| row.strip_prefix("? "))
+}
+
+/// The line under an objective that says why it failed or could not be decided.
+fn verdict_reason(row: &str) -> bool {
+    let row = row.trim_start();
+    row.starts_with("fail: ") || row.starts_with("inconclusive: ")
 }
 
 /// True when one row of a summary block names `name` exactly (`name ....... figures`).
@@ -172,10 +181,11 @@ fn run_prints_a_k6_style_summary_and_writes_the_three_files() {
 
     let objectives = block(&text, "objectives");
     let marked: Vec<&str> = objectives.iter().filter_map(|l| objective(l)).collect();
+    let reasons = objectives.iter().filter(|l| verdict_reason(l)).count();
     assert_eq!(
-        marked.len(),
+        marked.len() + reasons,
         objectives.len(),
-        "every objective is marked ✓ or ✗:\n{text}"
+        "every objective is marked ✓, ✗ or ?, with its reason under it:\n{text}"
     );
     assert!(
         marked.iter().any(|o| o.starts_with("p(95) < 200ms ")),

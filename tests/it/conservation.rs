@@ -63,7 +63,17 @@ fn every_request_is_accounted_for() {
                 e.ok + e.error_count() + e.awaiting_at_end,
                 "{what}: client side"
             );
-            assert_eq!(e.latency.count(), e.ok, "{what}: one latency per success");
+            // One response time per success, and one age per attempt still waiting.
+            assert_eq!(
+                e.unfinished_count(),
+                e.awaiting_at_end,
+                "{what}: unfinished"
+            );
+            assert_eq!(
+                e.latency.count(),
+                e.ok + e.unfinished_count(),
+                "{what}: one latency per success or unfinished attempt"
+            );
         }
     }
     // The model must exercise every error kind, or the identities above prove little.

@@ -9,3 +9,4 @@ mod memory;
 mod models;
 mod rigor;
 mod support;
+mod trust;

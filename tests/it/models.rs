@@ -8,8 +8,7 @@ use capsim::script::{load_file, load_str};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const SUMMARY_HEADER: &str =
-    "scenario,scope,name,metric,unit,mean,ci_low,ci_high,replications,estimator";
+const SUMMARY_HEADER: &str = "scenario,scope,name,metric,unit,mean,ci_low,ci_high,replications,estimator,upper,target,verdict";
 
 /// The `.rhai` files of a repository folder, sorted; at least one.
 fn rhai_files(folder: &str) -> Vec<PathBuf> {
@@ -208,6 +207,13 @@ fn summary_scenarios(path: &Path, model: &str) -> BTreeSet<String> {
             .unwrap_or_else(|_| panic!("{model}: mean in {row:?}"));
         assert!(mean.is_finite(), "{model}: summary.csv row {row:?}");
         assert_eq!(&row[8], "2", "{model}: replications in {row:?}");
+        if &row[1] == "objective" {
+            assert!(row[11].parse::<f64>().is_ok(), "{model}: target in {row:?}");
+            assert!(
+                ["pass", "fail", "inconclusive"].contains(&&row[12]),
+                "{model}: verdict in {row:?}"
+            );
+        }
         scenarios.insert(row[0].to_string());
     }
     assert!(!scenarios.is_empty(), "{model}: summary.csv has no row");
