@@ -45,11 +45,7 @@ pub(crate) fn origin_of(ctx: &NativeCallContext, fallback: &str) -> Origin {
 
 /// Describes where an earlier declaration was, relative to the current call.
 pub(crate) fn earlier(at: &Origin, now: &Origin) -> String {
-    if at.file == now.file {
-        format!("line {}", at.line)
-    } else {
-        format!("{}:{}", at.file, at.line)
-    }
+    at.seen_from(now)
 }
 
 /// The loader's slot for the one model a script declares.
@@ -73,8 +69,10 @@ impl ModelSlot {
                 earlier(first, &at)
             ));
         }
+        let mut model = Model::new(name);
+        model.origin = Some(at.clone());
         let builder = Builder {
-            model: Model::new(name),
+            model,
             workload_at: None,
             fallback_file: main_file.into(),
         };

@@ -95,6 +95,12 @@ fn stage_list(v: &Dynamic) -> Result<Vec<ScriptStage>, String> {
             kind(v)
         ));
     };
+    if items.is_empty() {
+        return Err("`stages` is empty: give at least one stage, like \
+             [ramp(100, minutes(2)), hold(minutes(10))], or leave `stages` out for a \
+             steady-state run"
+            .to_string());
+    }
     let stage_at = |(i, s): (usize, &Dynamic)| match s.read_lock::<ScriptStage>() {
         Some(s) => Ok(*s),
         None => Err(format!(

@@ -6,7 +6,9 @@
 
 use super::builder::ModelHandle;
 use super::values::*;
-use crate::model::{Endpoint, QueryOp, RetrySpec, Step, count, non_negative};
+use crate::model::{
+    Endpoint, MAX_RETRIES, MAX_TIMES, QueryOp, RetrySpec, Step, count, non_negative,
+};
 use rhai::{Dynamic, Engine, NativeCallContext};
 
 fn step(s: Step) -> Res<ScriptStep> {
@@ -113,7 +115,7 @@ fn register_control_flow(engine: &mut Engine) {
         branch(&p, &then, Some(&otherwise))
     });
     engine.register_fn("repeat", |n: Dynamic, body: Dynamic| -> Res<ScriptStep> {
-        let times = count("times", integer(&n, "times")?, 0).map_err(msg)?;
+        let times = count("times", integer(&n, "times")?, 0, MAX_TIMES).map_err(msg)?;
         step(Step::Repeat {
             times,
             steps: steps(&body, "steps")?,
@@ -122,7 +124,8 @@ fn register_control_flow(engine: &mut Engine) {
     engine.register_fn(
         "times",
         |s: &mut ScriptStep, n: Dynamic| -> Res<ScriptStep> {
-            let times = count("times", integer(&n, "times")?, 0).map_err(msg)?;
+            let times = count("times", integer(&n, "times")?, 0, MAX_TIMES).map_err(msg)?;
+            nesting(s.0.depth(), "step.times(n)")?;
             step(Step::Repeat {
                 times,
                 steps: vec![s.0.clone()],
@@ -210,7 +213,7 @@ fn endpoint_parts(
         .map(|t| crate::model::positive("timeout", t))
         .transpose()
         .map_err(msg)?;
-    let retries = count("retries", o.count("retries", 0)?, 0).map_err(msg)?;
+    let retries = count("retries", o.count("retries", 0)?, 0, MAX_RETRIES).map_err(msg)?;
     let backoff = o.dist_or_zero("backoff")?;
     let retry = (retries > 0).then_some(RetrySpec {
         count: retries,

@@ -6,7 +6,9 @@
 //! Durations carry their unit in their type: a bare number where a duration is expected is an
 //! error, never a silent "seconds".
 
-use crate::model::{Dist, Step};
+use crate::model::{
+    Dist, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NESTING, MAX_RATE_PER_S, MAX_RATE_TEXT, Step,
+};
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map};
 
 /// Result of a registered native function: Rhai fills in the position of the call.
@@ -15,28 +17,55 @@ pub(crate) type Res<T> = Result<T, Box<EvalAltResult>>;
 /// Name of the native function an external handle (a curried `Fn`) calls on `ext.call(…)`.
 pub(crate) const EXTERNAL_CALL_FN: &str = "external_call";
 
-/// A span of time in seconds; finite and >= 0 by construction.
+/// A span of time in seconds; finite, >= 0 and at most [`MAX_DURATION_S`] by construction.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub(crate) struct Duration(pub f64);
 
 impl Duration {
     /// Checks a computed duration; `expr` describes the computation for the message.
     pub(crate) fn checked(seconds: f64, expr: impl FnOnce() -> String) -> Result<Self, String> {
-        if seconds.is_finite() && seconds >= 0.0 {
-            Ok(Duration(seconds))
-        } else {
-            let got = crate::model::units::fmt_duration(seconds);
-            Err(format!(
-                "{} is not a valid duration ({got}): durations must be finite and >= 0",
-                expr()
-            ))
+        let got = || crate::model::units::fmt_duration(seconds);
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(format!(
+                "{} is not a valid duration ({}): durations must be finite and >= 0",
+                expr(),
+                got()
+            ));
         }
+        if seconds > MAX_DURATION_S {
+            return Err(format!(
+                "{} is not a valid duration ({} s): durations are at most {MAX_DURATION_TEXT}, \
+                 beyond which event times lose microsecond resolution",
+                expr(),
+                crate::model::units::plain_number(seconds)
+            ));
+        }
+        Ok(Duration(seconds))
     }
 }
 
-/// Events per second; finite and >= 0 by construction.
+/// Events per second; finite, >= 0 and at most [`MAX_RATE_PER_S`] by construction.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub(crate) struct Rate(pub f64);
+
+impl Rate {
+    /// Checks a computed rate; `expr` describes the computation for the message.
+    pub(crate) fn checked(per_s: f64, expr: impl FnOnce() -> String) -> Result<Self, String> {
+        if !(per_s.is_finite() && per_s >= 0.0) {
+            return Err(format!(
+                "{} is not a valid rate: rates must be finite and >= 0",
+                expr()
+            ));
+        }
+        if per_s > MAX_RATE_PER_S {
+            return Err(format!(
+                "{} is not a valid rate ({per_s:.3e} per second): rates are at most {MAX_RATE_TEXT}",
+                expr()
+            ));
+        }
+        Ok(Rate(per_s))
+    }
+}
 
 /// A validated distribution (the model's own type, wrapped so Rhai can hold it).
 #[derive(Debug, Clone, PartialEq)]
@@ -246,7 +275,8 @@ pub(crate) fn steps(v: &Dynamic, what: &str) -> Result<Vec<Step>, String> {
             kind(v)
         ));
     };
-    list.iter()
+    let steps = list
+        .iter()
         .enumerate()
         .map(|(i, s)| match s.read_lock::<ScriptStep>() {
             Some(s) => Ok(s.0.clone()),
@@ -255,7 +285,22 @@ pub(crate) fn steps(v: &Dynamic, what: &str) -> Result<Vec<Step>, String> {
                 kind(s)
             )),
         })
-        .collect()
+        .collect::<Result<Vec<Step>, String>>()?;
+    let depth = steps.iter().map(Step::depth).max().unwrap_or(0);
+    nesting(depth, what)?;
+    Ok(steps)
+}
+
+/// Refuses steps nested deeper than [`MAX_NESTING`] (a script loop can build any depth).
+pub(crate) fn nesting(depth: usize, what: &str) -> Result<(), String> {
+    if depth < MAX_NESTING {
+        return Ok(());
+    }
+    Err(format!(
+        "`{what}` would nest steps {} deep (branches, cache misses and repeats inside one \
+         another); at most {MAX_NESTING} levels are supported",
+        depth + 1
+    ))
 }
 
 /// A handle of the given kind.
@@ -375,6 +420,21 @@ mod tests {
         assert!(Duration::checked(-1.0, || "x".into()).is_err());
         assert!(Duration::checked(f64::NAN, || "x".into()).is_err());
         assert_eq!(Duration::checked(0.0, || "x".into()), Ok(Duration(0.0)));
+    }
+
+    #[test]
+    fn durations_stop_at_the_documented_maximum() {
+        assert_eq!(Duration::checked(1e9, || "x".into()), Ok(Duration(1e9)));
+        let err = Duration::checked(1e9 + 1.0, || "`x`".into()).unwrap_err();
+        assert!(err.contains("at most 1e9 s (about 31.7 years)"), "{err}");
+    }
+
+    #[test]
+    fn rates_stop_at_one_per_nanosecond() {
+        assert_eq!(Rate::checked(1e9, || "x".into()), Ok(Rate(1e9)));
+        assert!(Rate::checked(1e9 * 1.000_001, || "x".into()).is_err());
+        assert!(Rate::checked(f64::NAN, || "x".into()).is_err());
+        assert!(Rate::checked(-1.0, || "x".into()).is_err());
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 use super::builder::{ModelHandle, earlier};
 use super::values::*;
-use crate::model::{Arrivals, Settings, Slo, Target, Workload, count, positive, probability};
+use crate::model::{
+    Arrivals, MAX_IN_FLIGHT, MAX_USERS, Settings, Slo, Target, Workload, count, positive,
+    probability,
+};
 use rhai::{Dynamic, Engine, NativeCallContext};
 
 pub(crate) fn register(engine: &mut Engine) {
@@ -58,7 +61,7 @@ fn users(
 }
 
 fn closed(n: &Dynamic, think: &Dynamic, o: &Opts) -> Result<Workload, String> {
-    let users = count("users", integer(n, "users")?, 1).map_err(msg)?;
+    let users = count("users", integer(n, "users")?, 1, MAX_USERS).map_err(msg)?;
     Ok(Workload::Closed {
         users,
         think: dist(think, "think")?,
@@ -184,7 +187,7 @@ fn settings(m: &ModelHandle, o: &Dynamic) -> Res<()> {
 
 fn apply_settings(o: &Opts, s: &mut Settings) -> Result<(), String> {
     if let Some(n) = o.opt_count("max_in_flight")? {
-        s.max_in_flight = count("max_in_flight", n, 1).map_err(msg)?;
+        s.max_in_flight = count("max_in_flight", n, 1, MAX_IN_FLIGHT).map_err(msg)?;
     }
     if let Some(w) = positive_duration(o, "window")? {
         s.window_s = Some(w);

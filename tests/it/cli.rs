@@ -226,7 +226,7 @@ fn run_exits_1_on_a_model_error_and_writes_nothing() {
     let o = capsim(["run", model, "--replications", "2", "-q", "-o", arg(&out)]);
     assert_exit(&o, 1);
     assert!(
-        stderr(&o).contains("`servers` must be a whole number >= 1"),
+        stderr(&o).contains("`servers` must be a whole number from 1 to 1000000"),
         "{}",
         stderr(&o)
     );

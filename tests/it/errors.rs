@@ -127,7 +127,7 @@ fn a_station_with_zero_servers_is_refused() {
     assert_reported(
         "zero_servers.rhai",
         3,
-        "station `server`: `servers` must be a whole number >= 1 (got 0)",
+        "station `server`: `servers` must be a whole number from 1 to 1000000 (got 0)",
     );
 }
 
