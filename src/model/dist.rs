@@ -7,7 +7,8 @@
 //! finite mean), a mean beyond [`MAX_DURATION_S`] and mixtures nested deeper than
 //! [`MAX_NESTING`], so nothing downstream has to re-check them.
 
-use super::limits::{MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NESTING};
+use super::limits::{MAX_DIST_PARTS, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NESTING};
+use super::shared::Shared;
 use super::units::{fmt_duration, plain_number as num};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal as StdNormal};
@@ -39,9 +40,10 @@ pub enum Dist {
     /// Pareto (type I) with a minimum `scale_s` and a tail index `shape > 1`.
     Pareto { scale_s: f64, shape: f64 },
     /// Draws uniformly from observed samples (what an APM export or a load-test log gives).
-    Empirical { samples_s: Vec<f64> },
-    /// With probability `weight / total` draws from that component.
-    Mixture { components: Vec<Component> },
+    /// Shared, not copied, by every use.
+    Empirical { samples_s: Shared<f64> },
+    /// With probability `weight / total` draws from that component. Shared by every use.
+    Mixture { components: Shared<Component> },
 }
 
 /// One weighted component of a [`Dist::Mixture`].
@@ -80,6 +82,10 @@ pub enum DistError {
     MeanTooLong { what: String, mean: f64 },
     #[error("mixtures nest {depth} deep; at most {MAX_NESTING} are supported")]
     TooDeep { depth: usize },
+    #[error(
+        "this mixture has more than {MAX_DIST_PARTS} parts (samples and components, counting a component each time it is used); use fewer components or samples"
+    )]
+    TooLarge,
 }
 
 fn non_negative(what: &'static str, value: f64) -> Result<f64, DistError> {
@@ -217,7 +223,12 @@ impl Dist {
         for &s in &samples_s {
             non_negative("empirical sample", s)?;
         }
-        bounded(Dist::Empirical { samples_s })
+        if samples_s.len() >= MAX_DIST_PARTS {
+            return Err(DistError::TooLarge);
+        }
+        bounded(Dist::Empirical {
+            samples_s: samples_s.into(),
+        })
     }
 
     pub fn mixture(components: Vec<Component>) -> Result<Dist, DistError> {
@@ -231,11 +242,38 @@ impl Dist {
         if !(valid && total.is_finite() && total > 0.0) {
             return Err(DistError::MixtureWeights);
         }
-        let depth = 1 + components.iter().map(|c| c.dist.depth()).max().unwrap_or(0);
+        let d = Dist::Mixture {
+            components: components.into(),
+        };
+        // The size first: the depth and the mean walk the mixture as the engine expands it.
+        if d.parts_within(MAX_DIST_PARTS) > MAX_DIST_PARTS {
+            return Err(DistError::TooLarge);
+        }
+        let depth = d.depth();
         if depth > MAX_NESTING {
             return Err(DistError::TooDeep { depth });
         }
-        bounded(Dist::Mixture { components })
+        bounded(d)
+    }
+
+    /// Its parts as the engine expands it: 1 per distribution, plus an empirical's samples; a
+    /// mixture counts a component's parts each time it is used. The count stops soon after it
+    /// passes `limit`, so it stays cheap on a mixture built to be huge.
+    pub fn parts_within(&self, limit: usize) -> usize {
+        match self {
+            Dist::Empirical { samples_s } => 1 + samples_s.len(),
+            Dist::Mixture { components } => {
+                let mut total = 1_usize;
+                for c in components.iter() {
+                    total = total.saturating_add(c.dist.parts_within(limit));
+                    if total > limit {
+                        break;
+                    }
+                }
+                total
+            }
+            _ => 1,
+        }
     }
 
     /// How deeply mixtures nest in it: 0 for a plain distribution, 1 for a mixture of plain
@@ -491,6 +529,34 @@ mod tests {
             Dist::mixture(vec![one(1e308), one(1e308)]),
             Err(DistError::MixtureWeights)
         );
+    }
+
+    #[test]
+    fn a_mixture_whose_shared_components_expand_beyond_the_limit_is_refused() {
+        let mut d = Dist::empirical(vec![0.001; 1000]).unwrap();
+        let mut refused = None;
+        for level in 0..MAX_NESTING {
+            let pair = vec![
+                Component {
+                    weight: 1.0,
+                    dist: d.clone(),
+                },
+                Component {
+                    weight: 1.0,
+                    dist: d.clone(),
+                },
+            ];
+            match Dist::mixture(pair) {
+                Ok(next) => d = next,
+                Err(e) => {
+                    refused = Some((level, e));
+                    break;
+                }
+            }
+        }
+        let (level, e) = refused.expect("doubling 32 times passes the limit");
+        assert_eq!(e, DistError::TooLarge);
+        assert!(level < 15, "refused at level {level}");
     }
 
     #[test]

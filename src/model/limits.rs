@@ -70,6 +70,33 @@ pub const MAX_SCENARIOS: usize = 100;
 /// users is 1000): the engine computes them all before the run starts.
 pub const MAX_USER_CHANGES: f64 = 10_000_000.0;
 
+/// Most parts of one distribution as the engine expands it: 1 per distribution plus an
+/// empirical's samples, a mixture's components counted each time they are used (a mixture of
+/// two copies of a mixture of two copies of ... doubles at each level).
+pub const MAX_DIST_PARTS: usize = 2_000_000;
+
+/// Most distribution parts over all the uses in a model (steps, resources' default times, think
+/// time, backoff, inter-arrival): the engine compiles a sampler, with its own copy of the
+/// samples, for each use.
+pub const MAX_MODEL_DIST_PARTS: usize = 10_000_000;
+
+/// Most steps a script may build in all, copies included (`branch(p, steps)` copies `steps`):
+/// values the script only holds are not yet in the model, so the model-wide maxima cannot
+/// bound them.
+pub const MAX_SCRIPT_STEPS: usize = 1_000_000;
+
+/// Most objectives (`m.slo` calls) of a model.
+pub const MAX_SLOS: usize = 10_000;
+
+/// Longest name of a model, resource, endpoint or scenario, in characters: handles and steps
+/// carry their resource's name, and a script may copy them many times.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Longest a script may run, wall-clock seconds: the operation limit stops a loop of cheap
+/// operations within seconds, this stops one whose operations are each slow (Rhai measures a
+/// whole list each time it grows, so filling a long list one item at a time is quadratic).
+pub const MAX_SCRIPT_SECONDS: u64 = 30;
+
 /// Deepest nesting of steps (a branch in a cache miss in a repeat) or of distributions (a
 /// mixture of mixtures): a script loop can build any depth, and deeper trees would exhaust the
 /// stack of the code that walks them.

@@ -7,12 +7,14 @@
 
 pub mod dist;
 pub mod limits;
+pub mod shared;
 pub mod spec;
 pub mod units;
 pub mod validate;
 
 pub use dist::{Component, Dist, DistError};
 pub use limits::*;
+pub use shared::Shared;
 pub use spec::*;
 pub use validate::{Checked, ModelError, ModelWarning, ValidationErrors, validate};
 
@@ -217,6 +219,22 @@ impl Step {
             Step::Repeat { steps, .. } => [steps, &[]],
             _ => [&[], &[]],
         }
+    }
+
+    /// Steps in a list, nested ones included (a repeat's body once), counted no further than
+    /// just past `limit`: a script can build lists that would take long to count in full.
+    pub fn count_within(steps: &[Step], limit: usize) -> usize {
+        let mut total = 0_usize;
+        for s in steps {
+            total += 1;
+            for inner in s.nested() {
+                total = total.saturating_add(Step::count_within(inner, limit));
+            }
+            if total > limit {
+                break;
+            }
+        }
+        total
     }
 
     /// How deeply steps nest in it: 1 for a step with none inside.

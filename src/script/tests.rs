@@ -38,7 +38,7 @@ fn eval<T: Clone + 'static>(expr: &str) -> Result<T, String> {
         cwd: Path::new("."),
         texts: Default::default(),
         slot: Default::default(),
-        max_operations: sandbox::MAX_OPERATIONS,
+        caps: sandbox::Caps::DEFAULT,
     };
     sandbox::engine(setup)
         .eval::<T>(expr)
@@ -759,12 +759,87 @@ fn errors_inside_script_functions_point_into_the_function() {
     );
 }
 
+/// Caps on a script's work: `operations`, and `seconds` of wall-clock time.
+fn caps(operations: u64, seconds: u64) -> sandbox::Caps {
+    sandbox::Caps {
+        operations,
+        seconds,
+    }
+}
+
+#[test]
+fn filling_a_long_list_one_item_at_a_time_stops_at_the_time_limit() {
+    let src = "let m = model(\"x\");\nlet a = [];\nfor i in 0..900000 { a.push(i); }";
+    let start = std::time::Instant::now();
+    let Err(ScriptError::Eval { line, message, .. }) =
+        load_limited(src, FILE, Path::new("."), caps(sandbox::MAX_OPERATIONS, 1))
+    else {
+        panic!("the loop was not stopped")
+    };
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    assert_eq!(line, 3);
+    assert!(
+        message.starts_with("the script ran for more than 1 s without finishing"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_endless_recursion_and_oversized_values_say_which_limit() {
+    let cases = [
+        (
+            "fn f(n) { f(n + 1) }\nf(0);",
+            "function calls nest more than 64 deep",
+        ),
+        (
+            "let s = \"xxxxxxxxxx\";\nfor i in 0..20 { s += s; }",
+            "a string has at most 65536 bytes",
+        ),
+        (
+            "let a = [];\na.pad(2000000, 0);",
+            "a list has at most 1000000 elements",
+        ),
+    ];
+    for (src, says) in cases {
+        let (_, _, message) = fails(&format!("let m = model(\"x\");\n{src}"));
+        assert!(message.contains(says), "{src}: {message}");
+    }
+}
+
+#[test]
+fn copying_steps_many_times_stops_at_the_script_step_budget() {
+    let src = "let m = model(\"x\");\nlet s = [];\ns.pad(1000, delay(ms(1)));\n\
+               let all = [];\nfor i in 0..5000 { all.push(branch(0.5, s)); }";
+    let (line, _, message) = fails(src);
+    assert_eq!(line, 5);
+    assert!(
+        message.contains("the script builds more than 1000000 steps in all"),
+        "{message}"
+    );
+}
+
+#[test]
+fn one_long_empirical_list_used_by_many_steps_is_shared_not_copied() {
+    let src = "let m = model(\"x\");\nlet big = [];\nbig.pad(100000, ms(1));\n\
+               let d = empirical(big);\nlet db = m.database(\"db\");\nlet s = [];\n\
+               for i in 0..5000 { s.push(db.read(d)); }\nm.endpoint(\"e\", 1, s);\n\
+               m.arrivals(per_sec(1));";
+    let m = ok(src);
+    let errors = validate(m).unwrap_err().0;
+    assert!(
+        errors[0]
+            .message
+            .contains("its distributions have 500005000 parts over all their uses"),
+        "{errors:?}"
+    );
+}
+
 #[test]
 fn an_endless_loop_stops_with_too_many_operations() {
     // A lower limit than the real one keeps the test fast; the mechanism is the same.
     let src = "let m = model(\"x\");\nlet i = 0;\nloop { i += 1; }";
     let Err(ScriptError::Eval { line, message, .. }) =
-        load_limited(src, FILE, Path::new("."), 100_000)
+        load_limited(src, FILE, Path::new("."), caps(100_000, 60))
     else {
         panic!("the loop was not stopped")
     };

@@ -7,9 +7,12 @@
 //! error, never a silent "seconds".
 
 use crate::model::{
-    Dist, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NESTING, MAX_RATE_PER_S, MAX_RATE_TEXT, Step,
+    Dist, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NAME_CHARS, MAX_NESTING, MAX_RATE_PER_S,
+    MAX_RATE_TEXT, MAX_SCRIPT_STEPS, Step,
 };
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map};
+use std::cell::Cell;
+use std::rc::Rc;
 
 /// Result of a registered native function: Rhai fills in the position of the call.
 pub(crate) type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -71,9 +74,44 @@ impl Rate {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ScriptDist(pub Dist);
 
-/// One step of an endpoint's flow.
+/// One step of an endpoint's flow, shared: Rhai copies a value each time it is stored or
+/// passed, and a step may hold many others.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ScriptStep(pub Step);
+pub(crate) struct ScriptStep(pub Rc<Step>);
+
+/// The steps a script may still build, copies included ([`MAX_SCRIPT_STEPS`] at the start):
+/// shared by every function that copies steps into a new one.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget(Rc<Cell<usize>>);
+
+impl Budget {
+    pub(crate) fn new() -> Budget {
+        Budget(Rc::new(Cell::new(MAX_SCRIPT_STEPS)))
+    }
+
+    /// Takes the steps of `list` (counted before they are copied) out of the budget.
+    fn spend(&self, list: &[&Step]) -> Result<(), String> {
+        let left = self.0.get();
+        let mut n = 0_usize;
+        for s in list {
+            n = n.saturating_add(Step::count_within(std::slice::from_ref(*s), left));
+            if n > left {
+                return Err(format!(
+                    "the script builds more than {MAX_SCRIPT_STEPS} steps in all, copies \
+                     included (branch(p, steps) copies `steps`): build each list of steps once"
+                ));
+            }
+        }
+        self.0.set(left - n);
+        Ok(())
+    }
+
+    /// A copy of one step, paid for.
+    pub(crate) fn copy(&self, s: &Step) -> Result<Step, String> {
+        self.spend(&[s])?;
+        Ok(s.clone())
+    }
+}
 
 /// What kind of resource a handle names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +251,19 @@ pub(crate) fn text(v: &Dynamic, what: &str) -> Result<String, String> {
     }
 }
 
+/// A name (of the model, a resource, an endpoint, a scenario): a string of at most
+/// [`MAX_NAME_CHARS`] characters.
+pub(crate) fn name(v: &Dynamic, what: &str) -> Result<String, String> {
+    let s = text(v, what)?;
+    let chars = s.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "`{what}` is {chars} characters long; a name has at most {MAX_NAME_CHARS}"
+        ));
+    }
+    Ok(s)
+}
+
 /// A duration in seconds; a bare number is refused because its unit would be a guess.
 pub(crate) fn duration(v: &Dynamic, what: &str) -> Result<f64, String> {
     if let Some(d) = v.read_lock::<Duration>() {
@@ -267,15 +318,16 @@ pub(crate) fn probability(v: &Dynamic, what: &'static str) -> Result<f64, String
     crate::model::probability(what, number(v, what)?).map_err(|e| e.to_string())
 }
 
-/// A list of steps; an element that is not a step is named by its index.
-pub(crate) fn steps(v: &Dynamic, what: &str) -> Result<Vec<Step>, String> {
+/// A list of steps, copied out of the script's values and paid for from `budget`; an element
+/// that is not a step is named by its index.
+pub(crate) fn steps(v: &Dynamic, what: &str, budget: &Budget) -> Result<Vec<Step>, String> {
     let Some(list) = v.read_lock::<Array>() else {
         return Err(format!(
             "`{what}` must be a list of steps like [db.read(ms(5))], got {}",
             kind(v)
         ));
     };
-    let steps = list
+    let shared = list
         .iter()
         .enumerate()
         .map(|(i, s)| match s.read_lock::<ScriptStep>() {
@@ -285,10 +337,11 @@ pub(crate) fn steps(v: &Dynamic, what: &str) -> Result<Vec<Step>, String> {
                 kind(s)
             )),
         })
-        .collect::<Result<Vec<Step>, String>>()?;
-    let depth = steps.iter().map(Step::depth).max().unwrap_or(0);
+        .collect::<Result<Vec<Rc<Step>>, String>>()?;
+    let depth = shared.iter().map(|s| s.depth()).max().unwrap_or(0);
     nesting(depth, what)?;
-    Ok(steps)
+    budget.spend(&shared.iter().map(|s| &**s).collect::<Vec<_>>())?;
+    Ok(shared.iter().map(|s| Step::clone(s)).collect())
 }
 
 /// Refuses steps nested deeper than [`MAX_NESTING`] (a script loop can build any depth).

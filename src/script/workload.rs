@@ -41,7 +41,7 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn(
         "slo",
         |ctx: NativeCallContext, m: &mut ModelHandle, e: Dynamic, o: Dynamic| -> Res<()> {
-            slo(&ctx, m, Some(text(&e, "endpoint name")?), &o)
+            slo(&ctx, m, Some(name(&e, "endpoint name")?), &o)
         },
     );
     engine.register_fn("settings", |m: &mut ModelHandle, o: Dynamic| {
@@ -65,7 +65,7 @@ fn closed(n: &Dynamic, think: &Dynamic, o: &Opts) -> Result<Workload, String> {
     Ok(Workload::Closed {
         users,
         think: dist(think, "think")?,
-        on_start: o.text("on_start")?,
+        on_start: o.get("on_start").map(|v| name(v, "on_start")).transpose()?,
     })
 }
 
@@ -135,13 +135,13 @@ fn slo(ctx: &NativeCallContext, m: &ModelHandle, endpoint: Option<String>, o: &D
     let targets = for_item(&item, targets(&o))?;
     let apdex_t_s = for_item(&item, positive_duration(&o, "apdex_t"))?;
     let origin = Some(m.origin(ctx));
-    m.0.borrow_mut().model.slos.push(Slo {
+    let s = Slo {
         endpoint,
         targets,
         apdex_t_s,
         origin,
-    });
-    Ok(())
+    };
+    Ok(for_item(&item, m.add_slo(s))?)
 }
 
 /// The targets in a fixed order (latencies by percentile, then rates, then Apdex).

@@ -33,6 +33,7 @@ pub(super) fn check_model_size(v: &mut Validator) {
             "steps over all endpoints (nested steps included, a repeat's body once)",
         ),
         (m.scenarios.len() as u64, MAX_SCENARIOS as u64, "scenarios"),
+        (m.slos.len() as u64, MAX_SLOS as u64, "objectives"),
     ];
     for (n, max, what) in rules {
         if n > max {
@@ -40,14 +41,79 @@ pub(super) fn check_model_size(v: &mut Validator) {
             v.error(v.model_item(), &m.origin, msg);
         }
     }
+    check_dist_parts(v);
+}
+
+/// Refuses a model whose distributions, counted at each use, have more than
+/// [`MAX_MODEL_DIST_PARTS`] parts: the engine compiles each use into a sampler with its own
+/// copy of the samples.
+fn check_dist_parts(v: &mut Validator) {
+    let m = v.model;
+    let mut total = 0_usize;
+    for d in model_dists(m) {
+        total = total.saturating_add(d.parts_within(MAX_MODEL_DIST_PARTS));
+        if total > MAX_MODEL_DIST_PARTS.saturating_mul(1000) {
+            break;
+        }
+    }
+    if total > MAX_MODEL_DIST_PARTS {
+        let msg = format!(
+            "its distributions have {total} parts over all their uses (an empirical list's samples \
+             and a mixture's components count at each use); at most {MAX_MODEL_DIST_PARTS} are \
+             supported, since each use is compiled with its own copy: use long empirical lists in \
+             fewer places"
+        );
+        v.error(v.model_item(), &m.origin, msg);
+    }
+}
+
+/// Every use of a distribution in a model: resources' own times, steps, backoffs, think time
+/// and inter-arrival time.
+fn model_dists(m: &Model) -> Vec<&Dist> {
+    let mut out = Vec::new();
+    for r in &m.resources {
+        match &r.kind {
+            ResourceKind::Station(s) => out.extend(s.service.as_ref()),
+            ResourceKind::Proxy(p) => out.push(&p.service),
+            ResourceKind::Cache(c) => out.push(&c.service),
+            ResourceKind::External(x) => out.push(&x.delay),
+            _ => {}
+        }
+    }
+    for e in &m.endpoints {
+        step_dists(&e.steps, &mut out);
+        out.extend(e.retry.as_ref().map(|r| &r.backoff));
+    }
+    match &m.workload {
+        Some(Workload::Closed { think, .. }) => out.push(think),
+        Some(Workload::Open {
+            arrivals: Arrivals::Renewal { interarrival },
+        }) => out.push(interarrival),
+        _ => {}
+    }
+    out
+}
+
+fn step_dists<'m>(steps: &'m [Step], out: &mut Vec<&'m Dist>) {
+    for s in steps {
+        match s {
+            Step::Compute { demand: d, .. }
+            | Step::Query { service: d, .. }
+            | Step::Enqueue { service: d, .. }
+            | Step::Delay { delay: d } => out.push(d),
+            Step::Visit { service, .. } => out.extend(service.as_ref()),
+            Step::Call { delay, .. } => out.extend(delay.as_ref()),
+            _ => {}
+        }
+        for inner in s.nested() {
+            step_dists(inner, out);
+        }
+    }
 }
 
 /// Steps in a list, nested ones included; a repeat's body counts once.
 pub(super) fn count_steps(steps: &[Step]) -> usize {
-    steps
-        .iter()
-        .map(|s| 1 + s.nested().into_iter().map(count_steps).sum::<usize>())
-        .sum()
+    Step::count_within(steps, usize::MAX)
 }
 
 /// Refuses an endpoint whose one request could run more than [`MAX_STEPS_PER_REQUEST`] steps:
