@@ -254,57 +254,16 @@ fn check_proxies(v: &mut Validator) -> Vec<Option<usize>> {
 /// Checks an endpoint's steps and returns the app serving it.
 fn check_endpoint(v: &mut Validator, e: &Endpoint) -> Option<usize> {
     let item = format!("endpoint `{}`", e.name);
-    let mut apps = Vec::new();
-    collect_compute_apps(&e.steps, &mut apps);
-    if let Some(a) = &e.app {
-        apps.insert(0, a.clone());
-    }
-    apps.dedup();
-    let app_names: Vec<&str> = v
-        .model
-        .resources
-        .iter()
-        .filter(|r| matches!(r.kind, ResourceKind::App(_)))
-        .map(|r| r.name.as_str())
-        .collect();
-    let app = match apps.as_slice() {
-        [] if app_names.len() == 1 => Some(app_names[0].to_string()),
-        [] => None,
-        [one] => Some(one.clone()),
-        many => {
-            let msg = format!(
-                "runs on several apps ({}); an endpoint is served by one",
-                many.join(", ")
-            );
-            v.error(item.clone(), &e.origin, msg);
-            None
-        }
-    };
-    let app_index = app.as_ref().and_then(|a| {
-        let idx = v.model.resources.iter().position(|r| &r.name == a);
-        match idx.map(|i| &v.model.resources[i].kind) {
-            Some(ResourceKind::App(_)) => idx,
-            _ => {
-                v.error(item.clone(), &e.origin, format!("`{a}` is not an app"));
-                None
-            }
-        }
-    });
+    let app_index = serving_app(v, e, &item);
     if let Some(t) = e.timeout_s
         && !(t.is_finite() && t > 0.0)
     {
-        v.error(
-            item.clone(),
-            &e.origin,
-            format!("timeout must be > 0 (got {t} s)"),
-        );
+        let msg = format!("timeout must be > 0 (got {t} s)");
+        v.error(item.clone(), &e.origin, msg);
     }
     if !(e.weight.is_finite() && e.weight >= 0.0) {
-        v.error(
-            item.clone(),
-            &e.origin,
-            format!("weight must be >= 0 (got {})", e.weight),
-        );
+        let msg = format!("weight must be >= 0 (got {})", e.weight);
+        v.error(item.clone(), &e.origin, msg);
     }
     if e.steps.is_empty() {
         let msg =
@@ -314,6 +273,48 @@ fn check_endpoint(v: &mut Validator, e: &Endpoint) -> Option<usize> {
     check_steps(v, &item, &e.origin, &e.steps, 0);
     size::check_request_length(v, &item, e);
     app_index
+}
+
+/// The index of the app serving an endpoint: its `app` option, the app of its compute steps,
+/// or the model's only app.
+fn serving_app(v: &mut Validator, e: &Endpoint, item: &str) -> Option<usize> {
+    let mut apps = Vec::new();
+    collect_compute_apps(&e.steps, &mut apps);
+    if let Some(a) = &e.app {
+        apps.insert(0, a.clone());
+    }
+    apps.dedup();
+    let resources = &v.model.resources;
+    let app_names: Vec<&str> = resources
+        .iter()
+        .filter(|r| matches!(r.kind, ResourceKind::App(_)))
+        .map(|r| r.name.as_str())
+        .collect();
+    let app = match apps.as_slice() {
+        [] if app_names.len() == 1 => app_names[0].to_string(),
+        [] => return None,
+        [one] => one.clone(),
+        many => {
+            let msg = format!(
+                "runs on several apps ({}); an endpoint is served by one",
+                many.join(", ")
+            );
+            v.error(item.to_string(), &e.origin, msg);
+            return None;
+        }
+    };
+    let idx = resources.iter().position(|r| r.name == app);
+    match idx.map(|i| &resources[i].kind) {
+        Some(ResourceKind::App(_)) => idx,
+        _ => {
+            v.error(
+                item.to_string(),
+                &e.origin,
+                format!("`{app}` is not an app"),
+            );
+            None
+        }
+    }
 }
 
 fn collect_compute_apps(steps: &[Step], out: &mut Vec<String>) {
@@ -571,92 +572,95 @@ fn check_scenarios(v: &mut Validator) -> Vec<Scenario> {
     let m = v.model;
     for s in &m.scenarios {
         let item = format!("scenario `{}`", s.name);
-        for (i, st) in s.stages.iter().enumerate() {
-            if !(st.duration_s.is_finite() && st.duration_s >= 0.0) {
-                v.error(
-                    item.clone(),
-                    &s.origin,
-                    format!("stage {} has a negative or NaN duration", i + 1),
-                );
-            }
-            if !(st.target.is_finite() && st.target >= 0.0) {
-                v.error(
-                    item.clone(),
-                    &s.origin,
-                    format!("stage {} has a negative or NaN target", i + 1),
-                );
-            }
-        }
-        if s.duration_s.is_some() && !s.stages.is_empty() {
-            let msg =
-                "gives both stages and a duration; the stages set the length, drop the duration";
-            v.error(item.clone(), &s.origin, msg);
-        }
-        if let Some(d) = s.duration_s
-            && !(d.is_finite() && d > 0.0)
-        {
-            v.error(
-                item.clone(),
-                &s.origin,
-                format!("duration must be > 0 (got {d} s)"),
-            );
-        }
-        if let Some(l) = s.start_level
-            && !(l.is_finite() && l >= 0.0)
-        {
-            v.error(
-                item.clone(),
-                &s.origin,
-                format!("start level must be >= 0 (got {l})"),
-            );
-        }
-        if let Warmup::Fixed { seconds } = s.warmup
-            && !(seconds.is_finite() && seconds >= 0.0)
-        {
-            v.error(
-                item.clone(),
-                &s.origin,
-                format!("warm-up must be >= 0 (got {seconds} s)"),
-            );
-        }
-        let length = total_duration(s, m.settings.default_duration_s);
-        if let Warmup::Fixed { seconds } = s.warmup
-            && seconds >= length
-            && length > 0.0
-        {
-            let msg = format!(
-                "warm-up of {seconds} s leaves nothing of its {length} s to report; make the warm-up shorter than the run"
-            );
-            v.error(item.clone(), &s.origin, msg);
-        }
-        if length <= 0.0 {
-            v.error(
-                item.clone(),
-                &s.origin,
-                "lasts 0 s: give it stages or a duration",
-            );
-        }
-        if length > MAX_DURATION_S {
-            let msg = format!(
-                "lasts {} in all; a run lasts at most {MAX_DURATION_TEXT}",
-                fmt_duration(length)
-            );
-            v.error(item.clone(), &s.origin, msg);
-        }
+        check_stages(v, s, &item);
+        check_scenario_values(v, s, &item);
+        check_scenario_length(v, s, &item);
         size::check_scenario_levels(v, s, &item);
     }
     if m.scenarios.is_empty() {
-        vec![Scenario {
-            name: "steady".to_string(),
-            description: Some("the workload held at its declared level".to_string()),
-            start_level: None,
-            stages: Vec::new(),
-            duration_s: None,
-            warmup: Warmup::Auto,
-            origin: None,
-        }]
+        vec![steady_scenario()]
     } else {
         m.scenarios.clone()
+    }
+}
+
+/// The scenario run when a model declares none.
+fn steady_scenario() -> Scenario {
+    Scenario {
+        name: "steady".to_string(),
+        description: Some("the workload held at its declared level".to_string()),
+        start_level: None,
+        stages: Vec::new(),
+        duration_s: None,
+        warmup: Warmup::Auto,
+        origin: None,
+    }
+}
+
+fn check_stages(v: &mut Validator, s: &Scenario, item: &str) {
+    for (i, st) in s.stages.iter().enumerate() {
+        if !(st.duration_s.is_finite() && st.duration_s >= 0.0) {
+            let msg = format!("stage {} has a negative or NaN duration", i + 1);
+            v.error(item.to_string(), &s.origin, msg);
+        }
+        if !(st.target.is_finite() && st.target >= 0.0) {
+            let msg = format!("stage {} has a negative or NaN target", i + 1);
+            v.error(item.to_string(), &s.origin, msg);
+        }
+    }
+}
+
+/// A scenario's own values: a duration or stages (not both), a start level, a warm-up.
+fn check_scenario_values(v: &mut Validator, s: &Scenario, item: &str) {
+    let mut problems = Vec::new();
+    if s.duration_s.is_some() && !s.stages.is_empty() {
+        problems.push(
+            "gives both stages and a duration; the stages set the length, drop the duration"
+                .to_string(),
+        );
+    }
+    if let Some(d) = s.duration_s
+        && !(d.is_finite() && d > 0.0)
+    {
+        problems.push(format!("duration must be > 0 (got {d} s)"));
+    }
+    if let Some(l) = s.start_level
+        && !(l.is_finite() && l >= 0.0)
+    {
+        problems.push(format!("start level must be >= 0 (got {l})"));
+    }
+    if let Warmup::Fixed { seconds } = s.warmup
+        && !(seconds.is_finite() && seconds >= 0.0)
+    {
+        problems.push(format!("warm-up must be >= 0 (got {seconds} s)"));
+    }
+    for msg in problems {
+        v.error(item.to_string(), &s.origin, msg);
+    }
+}
+
+/// A scenario's length: more than 0, at most [`MAX_DURATION_S`], longer than its warm-up.
+fn check_scenario_length(v: &mut Validator, s: &Scenario, item: &str) {
+    let length = total_duration(s, v.model.settings.default_duration_s);
+    if let Warmup::Fixed { seconds } = s.warmup
+        && seconds >= length
+        && length > 0.0
+    {
+        let msg = format!(
+            "warm-up of {seconds} s leaves nothing of its {length} s to report; make the warm-up shorter than the run"
+        );
+        v.error(item.to_string(), &s.origin, msg);
+    }
+    if length <= 0.0 {
+        let msg = "lasts 0 s: give it stages or a duration";
+        v.error(item.to_string(), &s.origin, msg);
+    }
+    if length > MAX_DURATION_S {
+        let msg = format!(
+            "lasts {} in all; a run lasts at most {MAX_DURATION_TEXT}",
+            fmt_duration(length)
+        );
+        v.error(item.to_string(), &s.origin, msg);
     }
 }
 
