@@ -4,7 +4,7 @@
 //! says what is wrong in its key words, and that nothing panicked. The model cases run in both
 //! error formats. Every file in `tests/fixtures/errors/` must have a case here.
 
-use crate::cli::{arg, assert_exit, capsim, repo, stderr, stdout, tempdir};
+use crate::cli::{arg, assert_exit, capsim, line_of, repo, stderr, stdout, tempdir};
 use std::collections::BTreeSet;
 
 const DIR: &str = "tests/fixtures/errors";
@@ -582,17 +582,6 @@ const FILES_AND_SANDBOX: &[Bad] = &[
         &["expressions nest too deep: at most 64 levels"],
     ),
 ];
-
-/// The 1-based number of the first line of `file` (under the repository) containing `text`,
-/// outside comments (each fixture opens with one saying what is wrong).
-fn line_of(file: &str, text: &str) -> u32 {
-    let source = std::fs::read_to_string(repo().join(file)).expect("a readable file");
-    let index = source
-        .lines()
-        .position(|l| !l.trim_start().starts_with("//") && l.contains(text))
-        .unwrap_or_else(|| panic!("no `{text}` in {file}"));
-    u32::try_from(index + 1).expect("a line number")
-}
 
 /// Asserts that no panic (nor Rust's own report of one) reached the user.
 fn assert_no_panic(what: &str, err: &str) {
