@@ -7,8 +7,8 @@ use crate::model::units::{fmt_duration, sig3};
 use crate::model::{Checked, ResourceKind, Workload};
 use std::fmt::Write;
 
-pub fn check(a: &CheckArgs) -> Result<u8, CliError> {
-    let (c, _prog) = super::load(&a.model)?;
+pub fn check(a: &CheckArgs, short: bool) -> Result<u8, CliError> {
+    let (c, _prog) = super::load(&a.model, short)?;
     let loads = capacity::analyse(&c);
     if a.json {
         let doc = serde_json::json!({ "model": c.model, "capacity": loads });
@@ -48,22 +48,23 @@ fn topology(out: &mut String, c: &Checked) {
         let what = match &r.kind {
             ResourceKind::Station(s) => format!("{} server(s), queue {}", s.servers, cap(s.queue)),
             ResourceKind::Proxy(p) => format!(
-                "-> {} ({:?}), {} connections, {} worker(s)",
+                "-> {} ({}), {} connections, {} worker(s)",
                 p.upstream,
-                p.policy,
+                p.policy.word(),
                 cap(p.connections),
                 p.workers
             ),
             ResourceKind::App(a) => format!(
-                "{} instance(s) x {} {:?} worker(s), {} cpu(s), backlog {}{}",
+                "{} instance(s) x {} {} worker(s), {} cpu(s), backlog {}{}",
                 a.instances,
                 a.workers,
-                a.mode,
+                a.mode.word(),
                 a.cpus,
                 cap(a.backlog),
                 a.pool.as_ref().map_or(String::new(), |p| format!(
-                    ", pool {} ({:?})",
-                    p.size, p.scope
+                    ", pool {} ({} scope)",
+                    p.size,
+                    p.scope.word()
                 ))
             ),
             ResourceKind::Database(d) => format!(

@@ -1,12 +1,16 @@
-//! Errors of the command line, and how they are shown: with the source line and a caret
-//! (miette), or in the one-line `file:line:col: error: message` form editors and CI parse.
+//! Errors and warnings of the command line, and how they are shown: with the source line and a
+//! caret (miette), or in the one-line `file:line:col: error: message` (`warning:`) form that
+//! editors and CI parse.
 
-use crate::model::{ModelError, ValidationErrors};
+use crate::model::{ModelError, ModelWarning, Origin, ValidationErrors};
 use crate::montecarlo::RunError;
 use crate::montecarlo::shard::{MergeError, ShardError};
 use crate::report::WriteError;
 use crate::script::ScriptError;
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+    SourceCode, SourceSpan,
+};
 use std::io::IsTerminal;
 use thiserror::Error;
 
@@ -41,9 +45,13 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// A mistake on the command line (a bad flag, a `--scenario` the model does not have) is a
+    /// usage error; everything else is an input error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Shard(_) => EXIT_USAGE,
+            CliError::Usage(_)
+            | CliError::Shard(_)
+            | CliError::Run(RunError::UnknownScenario(..)) => EXIT_USAGE,
             _ => EXIT_INPUT,
         }
     }
@@ -59,6 +67,49 @@ struct Located {
     #[label("{label}")]
     span: SourceSpan,
     label: String,
+}
+
+/// A located warning: rendered as an error is, with the warning mark.
+#[derive(Debug, Error)]
+#[error(transparent)]
+struct Warned(Located);
+
+impl Diagnostic for Warned {
+    fn severity(&self) -> Option<Severity> {
+        Some(Severity::Warning)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+}
+
+/// Whether a located message is an error or a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Error,
+    Warning,
+}
+
+impl Level {
+    fn word(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
+}
+
+/// Renders a model's warnings for stderr, one after the other (nothing when there are none).
+pub fn render_warnings(warnings: &[ModelWarning], short: bool) -> String {
+    warnings
+        .iter()
+        .map(|w| render_item(&w.to_string(), &w.origin, short, Level::Warning))
+        .collect()
 }
 
 /// Renders an error for stderr.
@@ -109,18 +160,25 @@ fn render_script(e: &ScriptError, short: bool) -> String {
 }
 
 fn render_model(m: &ModelError, short: bool) -> String {
-    let Some(o) = &m.origin else {
-        return format!("error: {m}\n");
+    render_item(&m.to_string(), &m.origin, short, Level::Error)
+}
+
+/// One model error or warning: at its origin's line when it has one and the file can be read.
+fn render_item(text: &str, origin: &Option<Origin>, short: bool, level: Level) -> String {
+    let word = level.word();
+    let Some(o) = origin else {
+        return format!("{word}: {text}\n");
     };
     if short {
-        return format!("{}:{}:{}: error: {m}\n", o.file, o.line, o.column);
+        return format!("{o}: {word}: {text}\n");
     }
     match std::fs::read_to_string(&o.file) {
-        Ok(text) => {
-            let offset = offset_of(&text, o.line, o.column);
-            located(&o.file, &text, offset, &m.to_string(), "declared here")
+        Ok(source) => {
+            let offset = offset_of(&source, o.line, o.column);
+            let at = Located::new(&o.file, &source, offset, text, "declared here");
+            render_diagnostic(&o.file, text, level, at)
         }
-        Err(_) => format!("{}:{}:{}: error: {m}\n", o.file, o.line, o.column),
+        Err(_) => format!("{o}: {word}: {text}\n"),
     }
 }
 
@@ -140,23 +198,39 @@ pub fn offset_of(text: &str, line: u32, column: u32) -> usize {
     (start + col).min(text.len())
 }
 
+impl Located {
+    fn new(file: &str, text: &str, offset: usize, message: &str, label: &str) -> Located {
+        Located {
+            message: message.to_string(),
+            src: NamedSource::new(file, text.to_string()),
+            span: SourceSpan::new(offset.into(), 1),
+            label: label.to_string(),
+        }
+    }
+}
+
 fn located(file: &str, text: &str, offset: usize, message: &str, label: &str) -> String {
-    let diag = Located {
-        message: message.to_string(),
-        src: NamedSource::new(file, text.to_string()),
-        span: SourceSpan::new(offset.into(), 1),
-        label: label.to_string(),
-    };
+    let at = Located::new(file, text, offset, message, label);
+    render_diagnostic(file, message, Level::Error, at)
+}
+
+/// Renders with miette, in colour only on a terminal without `NO_COLOR`.
+fn render_diagnostic(file: &str, message: &str, level: Level, at: Located) -> String {
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let theme = if colour {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
+    let handler = GraphicalReportHandler::new_themed(theme);
     let mut out = String::new();
-    match GraphicalReportHandler::new_themed(theme).render_report(&mut out, &diag) {
+    let rendered = match level {
+        Level::Error => handler.render_report(&mut out, &at),
+        Level::Warning => handler.render_report(&mut out, &Warned(at)),
+    };
+    match rendered {
         Ok(()) => out,
-        Err(_) => format!("{file}: error: {message}\n"),
+        Err(_) => format!("{file}: {}: {message}\n", level.word()),
     }
 }
 

@@ -26,8 +26,8 @@ pub fn main() -> ExitCode {
     };
     let short = cli.error_format == args::ErrorFormat::Short;
     let result = match cli.command {
-        args::Command::Run(a) => run::run(&a),
-        args::Command::Check(a) => check::check(&a),
+        args::Command::Run(a) => run::run(&a, short),
+        args::Command::Check(a) => check::check(&a, short),
         args::Command::Merge(a) => merge::merge(&a),
     };
     match result {
@@ -39,10 +39,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Loads, validates and compiles a model file.
-fn load(path: &Path) -> Result<(Checked, Program), CliError> {
+/// Loads, validates and compiles a model file; prints its warnings to stderr (in the `short`
+/// or the human error format), which never change the exit code.
+fn load(path: &Path, short: bool) -> Result<(Checked, Program), CliError> {
     let model = crate::script::load_file(path)?;
     let checked = validate(model)?;
+    eprint!("{}", error::render_warnings(&checked.warnings, short));
     let prog = Program::compile(&checked);
     Ok((checked, prog))
 }

@@ -15,56 +15,63 @@ pub const QUICK: Precision = Precision {
     max_lengthenings: 0,
 };
 
-fn replications(a: &RunArgs) -> Result<Replications, CliError> {
+/// The replications asked for (the value parsers already checked each number's range).
+fn replications(a: &RunArgs) -> Replications {
     if let Some(n) = a.replications {
-        return Ok(Replications::Fixed { n });
+        return Replications::Fixed { n };
     }
     if a.quick {
-        return Ok(Replications::Precision(QUICK));
+        return Replications::Precision(QUICK);
     }
     let mut p = Precision::DEFAULT;
     if let Some(t) = a.precision {
-        if !(t.is_finite() && t > 0.0 && t < 1.0) {
-            return Err(CliError::Usage(format!(
-                "--precision must lie in (0, 1), e.g. 0.05 for 5 % (got {t})"
-            )));
-        }
         p.target = t;
     }
     if let Some(m) = a.max_replications {
         p.max_replications = m;
         p.initial = p.initial.min(m);
     }
-    Ok(Replications::Precision(p))
+    Replications::Precision(p)
 }
 
+/// The shard to run. More shards than replications leave some shards empty (shard 1 always
+/// among them): every shard of such a job is refused alike, so none writes a partial result
+/// that `capsim merge` would then wait in vain to complete.
 fn shard(a: &RunArgs) -> Result<Option<Shard>, CliError> {
-    match a.shard.as_deref() {
-        None => Ok(None),
-        Some("auto") => Ok(Some(Shard::from_env(
-            |k| std::env::var(k).ok(),
-            a.shard_count,
-        )?)),
-        Some(s) => Ok(Some(Shard::parse(s)?)),
+    let sh = match a.shard.as_deref() {
+        None => return Ok(None),
+        Some("auto") => Shard::from_env(|k| std::env::var(k).ok(), a.shard_count)?,
+        Some(s) => Shard::parse(s)?,
+    };
+    match a.replications {
+        Some(n) if sh.count > n => Err(CliError::Usage(empty_shards(sh, n))),
+        _ => Ok(Some(sh)),
     }
 }
 
-pub fn run(a: &RunArgs) -> Result<u8, CliError> {
-    if let Some(d) = a.duration
-        && !(d.is_finite() && d > 0.0)
-    {
-        return Err(CliError::Usage(format!(
-            "--duration must be a positive number of seconds (got {d})"
-        )));
-    }
-    let (c, prog) = super::load(&a.model)?;
+/// "--shard 3/5: 5 shards of 2 replication(s) leave 3 shards empty (shard 1 among them); ..."
+fn empty_shards(sh: Shard, n: u32) -> String {
+    let (k, count) = (sh.index + 1, sh.count);
+    let which = if sh.is_empty(u64::from(n)) {
+        format!("shard {k} empty")
+    } else {
+        format!("{} shards empty (shard 1 among them)", count - n)
+    };
+    format!(
+        "--shard {k}/{count}: {count} shards of {n} replication(s) leave {which}; use at most {n} shards"
+    )
+}
+
+pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
+    let replications = replications(a);
+    let shard = shard(a)?;
+    let (c, prog) = super::load(&a.model, short)?;
     let params = RunParams {
         seed: a.seed,
-        replications: replications(a)?,
+        replications,
         duration_s: a.duration,
         scenarios: a.scenarios.clone(),
     };
-    let shard = shard(a)?;
     let exec = Exec {
         threads: a.threads.map(|t| t as usize),
         progress: !a.quiet && std::io::stderr().is_terminal(),

@@ -4,8 +4,12 @@
 //! below, `capsim check` reads its analytic mean, and the engine turns it into a fast sampler.
 //! All values are in seconds. Every constructor rejects parameters that would make sampling
 //! undefined (negative, NaN or infinite values, a p95 below its p50, a Pareto tail without a
-//! finite mean), so nothing downstream has to re-check them.
+//! finite mean), a mean beyond [`MAX_DURATION_S`] and mixtures nested deeper than
+//! [`MAX_NESTING`], so nothing downstream has to re-check them.
 
+use super::limits::{MAX_DIST_PARTS, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NESTING};
+use super::shared::Shared;
+use super::units::{fmt_duration, plain_number as num};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal as StdNormal};
 use statrs::function::gamma::gamma as gamma_fn;
@@ -36,9 +40,10 @@ pub enum Dist {
     /// Pareto (type I) with a minimum `scale_s` and a tail index `shape > 1`.
     Pareto { scale_s: f64, shape: f64 },
     /// Draws uniformly from observed samples (what an APM export or a load-test log gives).
-    Empirical { samples_s: Vec<f64> },
-    /// With probability `weight / total` draws from that component.
-    Mixture { components: Vec<Component> },
+    /// Shared, not copied, by every use.
+    Empirical { samples_s: Shared<f64> },
+    /// With probability `weight / total` draws from that component. Shared by every use.
+    Mixture { components: Shared<Component> },
 }
 
 /// One weighted component of a [`Dist::Mixture`].
@@ -51,9 +56,9 @@ pub struct Component {
 /// Why a distribution's parameters were refused.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum DistError {
-    #[error("{what} must be a finite number >= 0 (got {value})")]
+    #[error("{what} must be a finite number >= 0 (got {})", num(*.value))]
     NotNonNegative { what: &'static str, value: f64 },
-    #[error("{what} must be a finite number > 0 (got {value})")]
+    #[error("{what} must be a finite number > 0 (got {})", num(*.value))]
     NotPositive { what: &'static str, value: f64 },
     #[error("uniform needs low <= high (got low {low} s, high {high} s)")]
     UniformOrder { low: f64, high: f64 },
@@ -71,8 +76,16 @@ pub enum DistError {
     ParetoShape { shape: f64 },
     #[error("{what} needs at least one value")]
     Empty { what: &'static str },
-    #[error("mixture weights must be >= 0 and sum to more than 0")]
+    #[error("mixture weights must be finite, >= 0 and sum to more than 0")]
     MixtureWeights,
+    #[error("{} has a mean of {}: a distribution's mean must be at most {MAX_DURATION_TEXT}", .what, fmt_duration(*.mean))]
+    MeanTooLong { what: String, mean: f64 },
+    #[error("mixtures nest {depth} deep; at most {MAX_NESTING} are supported")]
+    TooDeep { depth: usize },
+    #[error(
+        "this mixture has more than {MAX_DIST_PARTS} parts (samples and components, counting a component each time it is used); use fewer components or samples"
+    )]
+    TooLarge,
 }
 
 fn non_negative(what: &'static str, value: f64) -> Result<f64, DistError> {
@@ -91,15 +104,28 @@ fn positive(what: &'static str, value: f64) -> Result<f64, DistError> {
     }
 }
 
+/// Refuses a distribution whose mean is not a duration the engine supports (a gamma of shape
+/// 1e300, a Weibull of shape 0.001, a Pareto tail just above 1).
+fn bounded(d: Dist) -> Result<Dist, DistError> {
+    let mean = d.mean();
+    if mean.is_finite() && mean <= MAX_DURATION_S {
+        return Ok(d);
+    }
+    Err(DistError::MeanTooLong {
+        what: d.describe_parameters(),
+        mean,
+    })
+}
+
 impl Dist {
     pub fn constant(value_s: f64) -> Result<Dist, DistError> {
-        Ok(Dist::Constant {
+        bounded(Dist::Constant {
             value_s: non_negative("constant value", value_s)?,
         })
     }
 
     pub fn exponential(mean_s: f64) -> Result<Dist, DistError> {
-        Ok(Dist::Exponential {
+        bounded(Dist::Exponential {
             mean_s: positive("exponential mean", mean_s)?,
         })
     }
@@ -113,7 +139,7 @@ impl Dist {
                 high: high_s,
             });
         }
-        Ok(Dist::Uniform { low_s, high_s })
+        bounded(Dist::Uniform { low_s, high_s })
     }
 
     pub fn normal(mean_s: f64, sd_s: f64) -> Result<Dist, DistError> {
@@ -121,7 +147,7 @@ impl Dist {
         if !mean_s.is_finite() || mean_s <= 0.0 {
             return Err(DistError::NormalMean { mean: mean_s });
         }
-        Ok(Dist::Normal { mean_s, sd_s })
+        bounded(Dist::Normal { mean_s, sd_s })
     }
 
     /// Lognormal with the given mean and standard deviation (of the durations, not of their logs).
@@ -132,7 +158,7 @@ impl Dist {
         let mean_s = positive("lognormal mean", mean_s)?;
         let sd_s = non_negative("lognormal sd", sd_s)?;
         let sigma2 = (1.0 + (sd_s / mean_s).powi(2)).ln();
-        Ok(Dist::LogNormal {
+        bounded(Dist::LogNormal {
             mu: mean_s.ln() - sigma2 / 2.0,
             sigma: sigma2.sqrt(),
         })
@@ -151,7 +177,7 @@ impl Dist {
                 p95: p95_s,
             });
         }
-        Ok(Dist::LogNormal {
+        bounded(Dist::LogNormal {
             mu: p50_s.ln(),
             sigma: (p95_s.ln() - p50_s.ln()) / Z95,
         })
@@ -161,21 +187,21 @@ impl Dist {
     pub fn erlang(k: u32, mean_s: f64) -> Result<Dist, DistError> {
         let k = positive("erlang k", f64::from(k))?;
         let mean_s = positive("erlang mean", mean_s)?;
-        Ok(Dist::Gamma {
+        bounded(Dist::Gamma {
             shape: k,
             scale_s: mean_s / k,
         })
     }
 
     pub fn gamma(shape: f64, scale_s: f64) -> Result<Dist, DistError> {
-        Ok(Dist::Gamma {
+        bounded(Dist::Gamma {
             shape: positive("gamma shape", shape)?,
             scale_s: positive("gamma scale", scale_s)?,
         })
     }
 
     pub fn weibull(shape: f64, scale_s: f64) -> Result<Dist, DistError> {
-        Ok(Dist::Weibull {
+        bounded(Dist::Weibull {
             shape: positive("weibull shape", shape)?,
             scale_s: positive("weibull scale", scale_s)?,
         })
@@ -187,7 +213,7 @@ impl Dist {
         if shape <= 1.0 {
             return Err(DistError::ParetoShape { shape });
         }
-        Ok(Dist::Pareto { scale_s, shape })
+        bounded(Dist::Pareto { scale_s, shape })
     }
 
     pub fn empirical(samples_s: Vec<f64>) -> Result<Dist, DistError> {
@@ -197,7 +223,12 @@ impl Dist {
         for &s in &samples_s {
             non_negative("empirical sample", s)?;
         }
-        Ok(Dist::Empirical { samples_s })
+        if samples_s.len() >= MAX_DIST_PARTS {
+            return Err(DistError::TooLarge);
+        }
+        bounded(Dist::Empirical {
+            samples_s: samples_s.into(),
+        })
     }
 
     pub fn mixture(components: Vec<Component>) -> Result<Dist, DistError> {
@@ -208,10 +239,83 @@ impl Dist {
             .iter()
             .all(|c| c.weight.is_finite() && c.weight >= 0.0);
         let total: f64 = components.iter().map(|c| c.weight).sum();
-        if !valid || total <= 0.0 {
+        if !(valid && total.is_finite() && total > 0.0) {
             return Err(DistError::MixtureWeights);
         }
-        Ok(Dist::Mixture { components })
+        let d = Dist::Mixture {
+            components: components.into(),
+        };
+        // The size first: the depth and the mean walk the mixture as the engine expands it.
+        if d.parts_within(MAX_DIST_PARTS) > MAX_DIST_PARTS {
+            return Err(DistError::TooLarge);
+        }
+        let depth = d.depth();
+        if depth > MAX_NESTING {
+            return Err(DistError::TooDeep { depth });
+        }
+        bounded(d)
+    }
+
+    /// Its parts as the engine expands it: 1 per distribution, plus an empirical's samples; a
+    /// mixture counts a component's parts each time it is used. The count stops soon after it
+    /// passes `limit`, so it stays cheap on a mixture built to be huge.
+    pub fn parts_within(&self, limit: usize) -> usize {
+        match self {
+            Dist::Empirical { samples_s } => 1 + samples_s.len(),
+            Dist::Mixture { components } => {
+                let mut total = 1_usize;
+                for c in components.iter() {
+                    total = total.saturating_add(c.dist.parts_within(limit));
+                    if total > limit {
+                        break;
+                    }
+                }
+                total
+            }
+            _ => 1,
+        }
+    }
+
+    /// How deeply mixtures nest in it: 0 for a plain distribution, 1 for a mixture of plain
+    /// ones.
+    pub fn depth(&self) -> usize {
+        match self {
+            Dist::Mixture { components } => {
+                1 + components.iter().map(|c| c.dist.depth()).max().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
+    /// The function and parameters that made it, for a message: `gamma(shape 1e300, scale 1 s)`.
+    fn describe_parameters(&self) -> String {
+        match self {
+            Dist::Gamma { shape, scale_s } => {
+                format!(
+                    "gamma(shape {}, scale {})",
+                    num(*shape),
+                    fmt_duration(*scale_s)
+                )
+            }
+            Dist::Weibull { shape, scale_s } => {
+                format!(
+                    "weibull(shape {}, scale {})",
+                    num(*shape),
+                    fmt_duration(*scale_s)
+                )
+            }
+            Dist::Pareto { scale_s, shape } => {
+                format!(
+                    "pareto(scale {}, shape {})",
+                    fmt_duration(*scale_s),
+                    num(*shape)
+                )
+            }
+            Dist::LogNormal { mu, sigma } => {
+                format!("lognormal(mu {}, sigma {})", num(*mu), num(*sigma))
+            }
+            other => other.describe(),
+        }
     }
 
     /// The analytic mean, in seconds.
@@ -394,6 +498,87 @@ mod tests {
         assert!(Dist::pareto(1.0, 0.9).is_err());
         assert!(Dist::empirical(vec![]).is_err());
         assert!(Dist::normal(-1.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn means_beyond_the_longest_duration_are_refused() {
+        for d in [
+            Dist::gamma(1e300, 1.0),
+            Dist::weibull(0.001, 1.0),
+            Dist::pareto(1.0, 1.0 + 1e-12),
+            Dist::lognormal_percentiles(0.001, 1e9),
+            Dist::constant(1e10),
+        ] {
+            assert!(matches!(d, Err(DistError::MeanTooLong { .. })), "{d:?}");
+        }
+        assert!(Dist::constant(1e9).is_ok());
+        let err = Dist::gamma(1e300, 1.0).unwrap_err().to_string();
+        assert!(
+            err.starts_with("gamma(shape 1e300, scale 1 s) has a mean of 1.00e300 s"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn mixture_weights_must_have_a_finite_sum() {
+        let one = |weight| Component {
+            weight,
+            dist: Dist::constant(0.01).unwrap(),
+        };
+        assert_eq!(
+            Dist::mixture(vec![one(1e308), one(1e308)]),
+            Err(DistError::MixtureWeights)
+        );
+    }
+
+    #[test]
+    fn a_mixture_whose_shared_components_expand_beyond_the_limit_is_refused() {
+        let mut d = Dist::empirical(vec![0.001; 1000]).unwrap();
+        let mut refused = None;
+        for level in 0..MAX_NESTING {
+            let pair = vec![
+                Component {
+                    weight: 1.0,
+                    dist: d.clone(),
+                },
+                Component {
+                    weight: 1.0,
+                    dist: d.clone(),
+                },
+            ];
+            match Dist::mixture(pair) {
+                Ok(next) => d = next,
+                Err(e) => {
+                    refused = Some((level, e));
+                    break;
+                }
+            }
+        }
+        let (level, e) = refused.expect("doubling 32 times passes the limit");
+        assert_eq!(e, DistError::TooLarge);
+        assert!(level < 15, "refused at level {level}");
+    }
+
+    #[test]
+    fn mixtures_of_mixtures_stop_at_the_nesting_limit() {
+        let mut d = Dist::constant(0.01).unwrap();
+        for _ in 0..MAX_NESTING {
+            d = Dist::mixture(vec![Component {
+                weight: 1.0,
+                dist: d,
+            }])
+            .unwrap();
+        }
+        let deeper = Dist::mixture(vec![Component {
+            weight: 1.0,
+            dist: d,
+        }]);
+        assert_eq!(
+            deeper,
+            Err(DistError::TooDeep {
+                depth: MAX_NESTING + 1
+            })
+        );
     }
 
     #[test]

@@ -6,13 +6,17 @@
 //! engine and the analyses consume. Durations are seconds (`_s`), rates are per second.
 
 pub mod dist;
+pub mod limits;
+pub mod shared;
 pub mod spec;
 pub mod units;
 pub mod validate;
 
 pub use dist::{Component, Dist, DistError};
+pub use limits::*;
+pub use shared::Shared;
 pub use spec::*;
-pub use validate::{Checked, ModelError, ValidationErrors, validate};
+pub use validate::{Checked, ModelError, ModelWarning, ValidationErrors, validate};
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +28,18 @@ pub struct Origin {
     pub line: u32,
     /// 1-based column, in characters.
     pub column: u32,
+}
+
+impl Origin {
+    /// Where this earlier declaration was, as seen from `now`: `line 4` in the same file,
+    /// else `models/shop.rhai:4:3`.
+    pub fn seen_from(&self, now: &Origin) -> String {
+        if self.file == now.file {
+            format!("line {}", self.line)
+        } else {
+            self.to_string()
+        }
+    }
 }
 
 impl std::fmt::Display for Origin {
@@ -47,6 +63,9 @@ pub struct Model {
     pub slos: Vec<Slo>,
     pub scenarios: Vec<Scenario>,
     pub settings: Settings,
+    /// Where `model(name)` was called: model-wide errors (no workload, no endpoint) point here.
+    #[serde(default)]
+    pub origin: Option<Origin>,
 }
 
 impl Model {
@@ -61,6 +80,7 @@ impl Model {
             slos: Vec::new(),
             scenarios: Vec::new(),
             settings: Settings::default(),
+            origin: None,
         }
     }
 
@@ -185,6 +205,43 @@ pub enum Step {
     Repeat { times: u32, steps: Vec<Step> },
     /// A pure delay that holds whatever the request holds (a sleep, an unmodelled call).
     Delay { delay: Dist },
+}
+
+impl Step {
+    /// The step lists nested in this step: a cache miss's steps, a branch's two sides, a
+    /// repeat's body (empty slices for a step with none).
+    pub fn nested(&self) -> [&[Step]; 2] {
+        match self {
+            Step::CacheGet { miss, .. } => [miss, &[]],
+            Step::Branch {
+                then, otherwise, ..
+            } => [then, otherwise],
+            Step::Repeat { steps, .. } => [steps, &[]],
+            _ => [&[], &[]],
+        }
+    }
+
+    /// Steps in a list, nested ones included (a repeat's body once), counted no further than
+    /// just past `limit`: a script can build lists that would take long to count in full.
+    pub fn count_within(steps: &[Step], limit: usize) -> usize {
+        let mut total = 0_usize;
+        for s in steps {
+            total += 1;
+            for inner in s.nested() {
+                total = total.saturating_add(Step::count_within(inner, limit));
+            }
+            if total > limit {
+                break;
+            }
+        }
+        total
+    }
+
+    /// How deeply steps nest in it: 1 for a step with none inside.
+    pub fn depth(&self) -> usize {
+        let inner = self.nested().into_iter().flatten().map(Step::depth).max();
+        1 + inner.unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,23 +4,26 @@
 //! [0, 1], ...) and names the offending field, so a script error points at the line that wrote it.
 
 use super::Dist;
+use super::limits::*;
+use super::units::plain_number as num;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Why a resource, step or workload parameter was refused.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum SpecError {
-    #[error("`{field}` must be a whole number >= {min} (got {value})")]
+    #[error("`{field}` must be a whole number from {min} to {max} (got {value})")]
     Count {
         field: &'static str,
-        min: i64,
+        min: u32,
+        max: u32,
         value: i64,
     },
-    #[error("`{field}` must be a finite number > 0 (got {value})")]
+    #[error("`{field}` must be a finite number > 0 (got {})", num(*.value))]
     NotPositive { field: &'static str, value: f64 },
-    #[error("`{field}` must be a finite number >= 0 (got {value})")]
+    #[error("`{field}` must be a finite number >= 0 (got {})", num(*.value))]
     Negative { field: &'static str, value: f64 },
-    #[error("`{field}` is a probability and must lie in [0, 1] (got {value})")]
+    #[error("`{field}` is a probability and must lie in [0, 1] (got {})", num(*.value))]
     Probability { field: &'static str, value: f64 },
     #[error("unknown {what} `{value}`; expected one of: {choices}")]
     Choice {
@@ -32,12 +35,18 @@ pub enum SpecError {
     Invalid(String),
 }
 
-/// Checks a count from the script (an `i64`) and narrows it.
-pub fn count(field: &'static str, value: i64, min: i64) -> Result<u32, SpecError> {
-    if value < min || value > i64::from(u32::MAX) {
-        return Err(SpecError::Count { field, min, value });
+/// Checks a count from the script (an `i64`) against its range (see [`super::limits`]) and
+/// narrows it; the maxima keep every count below the engine's `u32::MAX` "unlimited".
+pub fn count(field: &'static str, value: i64, min: u32, max: u32) -> Result<u32, SpecError> {
+    match u32::try_from(value) {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(SpecError::Count {
+            field,
+            min,
+            max,
+            value,
+        }),
     }
-    Ok(value as u32)
 }
 
 /// Checks a strictly positive, finite number.
@@ -82,6 +91,16 @@ pub enum Policy {
 impl Policy {
     pub const CHOICES: &'static str = "round_robin, least_conn, random, power_of_two";
 
+    /// The word a script writes for it (`least_conn`), for output people read back.
+    pub fn word(self) -> &'static str {
+        match self {
+            Policy::RoundRobin => "round_robin",
+            Policy::LeastConn => "least_conn",
+            Policy::Random => "random",
+            Policy::PowerOfTwo => "power_of_two",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Policy, SpecError> {
         match s {
             "round_robin" => Ok(Policy::RoundRobin),
@@ -110,8 +129,10 @@ pub struct StationSpec {
 impl StationSpec {
     pub fn new(servers: i64, queue: Option<i64>, service: Option<Dist>) -> Result<Self, SpecError> {
         Ok(StationSpec {
-            servers: count("servers", servers, 1)?,
-            queue: queue.map(|q| count("queue", q, 0)).transpose()?,
+            servers: count("servers", servers, 1, MAX_PARALLEL)?,
+            queue: queue
+                .map(|q| count("queue", q, 0, MAX_CAPACITY))
+                .transpose()?,
             service,
         })
     }
@@ -143,9 +164,9 @@ impl ProxySpec {
             upstream,
             policy,
             connections: connections
-                .map(|c| count("connections", c, 1))
+                .map(|c| count("connections", c, 1, MAX_PARALLEL))
                 .transpose()?,
-            workers: count("workers", workers, 1)?,
+            workers: count("workers", workers, 1, MAX_PARALLEL)?,
             service,
         })
     }
@@ -162,6 +183,14 @@ pub enum WorkerMode {
 }
 
 impl WorkerMode {
+    /// The word a script writes for it (`sync`).
+    pub fn word(self) -> &'static str {
+        match self {
+            WorkerMode::Sync => "sync",
+            WorkerMode::Async => "async",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<WorkerMode, SpecError> {
         match s {
             "sync" => Ok(WorkerMode::Sync),
@@ -186,6 +215,14 @@ pub enum PoolScope {
 }
 
 impl PoolScope {
+    /// The word a script writes for it (`request`).
+    pub fn word(self) -> &'static str {
+        match self {
+            PoolScope::Request => "request",
+            PoolScope::Query => "query",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<PoolScope, SpecError> {
         match s {
             "request" => Ok(PoolScope::Request),
@@ -211,7 +248,7 @@ pub struct PoolSpec {
 impl PoolSpec {
     pub fn new(size: i64, timeout_s: Option<f64>, scope: PoolScope) -> Result<Self, SpecError> {
         Ok(PoolSpec {
-            size: count("pool size", size, 1)?,
+            size: count("pool size", size, 1, MAX_PARALLEL)?,
             timeout_s: timeout_s.map(|t| positive("pool timeout", t)).transpose()?,
             scope,
         })
@@ -262,10 +299,12 @@ impl AppSpec {
         memory: Option<MemorySpec>,
     ) -> Result<Self, SpecError> {
         Ok(AppSpec {
-            instances: count("instances", instances, 1)?,
-            workers: count("workers", workers, 1)?,
-            backlog: backlog.map(|b| count("backlog", b, 0)).transpose()?,
-            cpus: count("cpus", cpus, 1)?,
+            instances: count("instances", instances, 1, MAX_INSTANCES)?,
+            workers: count("workers", workers, 1, MAX_PARALLEL)?,
+            backlog: backlog
+                .map(|b| count("backlog", b, 0, MAX_CAPACITY))
+                .transpose()?,
+            cpus: count("cpus", cpus, 1, MAX_PARALLEL)?,
             mode,
             pool,
             memory,
@@ -292,9 +331,11 @@ impl DatabaseSpec {
         read_policy: Policy,
     ) -> Result<Self, SpecError> {
         Ok(DatabaseSpec {
-            replicas: count("replicas", replicas, 0)?,
-            connections: count("connections", connections, 1)?,
-            queue: queue.map(|q| count("queue", q, 0)).transpose()?,
+            replicas: count("replicas", replicas, 0, MAX_REPLICAS)?,
+            connections: count("connections", connections, 1, MAX_PARALLEL)?,
+            queue: queue
+                .map(|q| count("queue", q, 0, MAX_CAPACITY))
+                .transpose()?,
             read_policy,
         })
     }
@@ -310,7 +351,7 @@ pub struct CacheSpec {
 impl CacheSpec {
     pub fn new(servers: i64, service: Dist) -> Result<Self, SpecError> {
         Ok(CacheSpec {
-            servers: count("servers", servers, 1)?,
+            servers: count("servers", servers, 1, MAX_PARALLEL)?,
             service,
         })
     }
@@ -329,8 +370,12 @@ impl ExternalSpec {
     pub fn new(delay: Dist, limit: Option<i64>, queue: Option<i64>) -> Result<Self, SpecError> {
         Ok(ExternalSpec {
             delay,
-            limit: limit.map(|l| count("limit", l, 1)).transpose()?,
-            queue: queue.map(|q| count("queue", q, 0)).transpose()?,
+            limit: limit
+                .map(|l| count("limit", l, 1, MAX_PARALLEL))
+                .transpose()?,
+            queue: queue
+                .map(|q| count("queue", q, 0, MAX_CAPACITY))
+                .transpose()?,
         })
     }
 }
@@ -346,8 +391,10 @@ pub struct BackgroundSpec {
 impl BackgroundSpec {
     pub fn new(workers: i64, queue: Option<i64>) -> Result<Self, SpecError> {
         Ok(BackgroundSpec {
-            workers: count("workers", workers, 1)?,
-            queue: queue.map(|q| count("queue", q, 0)).transpose()?,
+            workers: count("workers", workers, 1, MAX_PARALLEL)?,
+            queue: queue
+                .map(|q| count("queue", q, 0, MAX_CAPACITY))
+                .transpose()?,
         })
     }
 }
@@ -361,8 +408,26 @@ mod tests {
         let err = StationSpec::new(0, None, None).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`servers` must be a whole number >= 1 (got 0)"
+            "`servers` must be a whole number from 1 to 1000000 (got 0)"
         );
+    }
+
+    #[test]
+    fn counts_say_their_whole_range() {
+        let err = count("users", i64::MAX, 1, MAX_USERS).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`users` must be a whole number from 1 to 1000000 (got 9223372036854775807)"
+        );
+        assert!(count("queue", -1, 0, MAX_CAPACITY).is_err());
+        assert_eq!(count("queue", 0, 0, MAX_CAPACITY), Ok(0));
+    }
+
+    #[test]
+    fn a_station_cannot_ask_for_the_engines_unlimited_sentinel() {
+        let sentinel = i64::from(u32::MAX);
+        assert!(StationSpec::new(sentinel, None, None).is_err());
+        assert!(StationSpec::new(1, Some(sentinel), None).is_err());
     }
 
     #[test]
@@ -370,6 +435,24 @@ mod tests {
         assert!(probability("hit_ratio", 1.5).is_err());
         assert!(probability("hit_ratio", f64::NAN).is_err());
         assert_eq!(probability("hit_ratio", 0.8), Ok(0.8));
+    }
+
+    #[test]
+    fn choices_print_as_the_words_a_script_writes() {
+        for p in [
+            Policy::RoundRobin,
+            Policy::LeastConn,
+            Policy::Random,
+            Policy::PowerOfTwo,
+        ] {
+            assert_eq!(Policy::parse(p.word()), Ok(p));
+        }
+        for m in [WorkerMode::Sync, WorkerMode::Async] {
+            assert_eq!(WorkerMode::parse(m.word()), Ok(m));
+        }
+        for s in [PoolScope::Request, PoolScope::Query] {
+            assert_eq!(PoolScope::parse(s.word()), Ok(s));
+        }
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! Formatting of physical quantities for people: durations in the unit a reader expects.
 
+/// Seconds in a Julian year (365.25 days), the unit of durations longer than two years.
+const YEAR_S: f64 = 365.25 * 86_400.0;
+
 /// Formats a duration given in seconds with a unit that keeps 3 significant figures readable:
-/// `850 µs`, `12.3 ms`, `4.20 s`, `30 min`, `2 h`.
+/// `850 µs`, `12.3 ms`, `4.20 s`, `30 min`, `2 h`, `5 d`, `31.7 years`; beyond a million
+/// years (only ever in an error message) in seconds with an exponent, `8.64e304 s`.
 pub fn fmt_duration(seconds: f64) -> String {
     if !seconds.is_finite() {
         return format!("{seconds} s");
+    }
+    if seconds.abs() >= 1e6 * YEAR_S {
+        return format!("{seconds:.2e} s");
     }
     let a = seconds.abs();
     if a == 0.0 {
@@ -19,8 +26,21 @@ pub fn fmt_duration(seconds: f64) -> String {
         format!("{} min", sig3(seconds / 60.0))
     } else if a < 3.0 * 86400.0 {
         format!("{} h", sig3(seconds / 3600.0))
-    } else {
+    } else if a < 2.0 * YEAR_S {
         format!("{} d", sig3(seconds / 86400.0))
+    } else {
+        format!("{} years", sig3(seconds / YEAR_S))
+    }
+}
+
+/// Formats a parameter as typed, with an exponent when it is very large or very small
+/// (`1e300`, not three hundred digits).
+pub fn plain_number(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && !(1e-4..1e15).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
@@ -56,5 +76,8 @@ mod tests {
         assert_eq!(fmt_duration(4.2), "4.2 s");
         assert_eq!(fmt_duration(1800.0), "30 min");
         assert_eq!(fmt_duration(7200.0), "2 h");
+        assert_eq!(fmt_duration(10.0 * 86400.0), "10 d");
+        assert_eq!(fmt_duration(1e9), "31.7 years");
+        assert_eq!(fmt_duration(8.64e304), "8.64e304 s");
     }
 }

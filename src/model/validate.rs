@@ -3,9 +3,16 @@
 //! Rules that span several items live here (a step naming a resource that does not exist,
 //! weights summing to zero, an SLO on an unknown endpoint, ...). Every broken rule gives its own
 //! [`ModelError`], naming the item and where it was declared; all of them are reported at once.
-//! Nothing after this step re-validates: the engine compiles a [`Checked`] model infallibly.
+//! Things that are allowed but probably not meant (a step longer than the run) are
+//! [`ModelWarning`]s. Nothing after this step re-validates: the engine compiles a [`Checked`]
+//! model infallibly.
 
+mod size;
+mod warnings;
+
+use super::units::fmt_duration;
 use super::*;
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// Latency percentiles the runs report, hence the ones an objective may name.
@@ -19,6 +26,17 @@ pub const MAX_REPEAT_DEPTH: usize = 4;
 #[error("{item}: {message}")]
 pub struct ModelError {
     /// The item at fault, e.g. ``endpoint `GET /api/releases` ``.
+    pub item: String,
+    pub message: String,
+    pub origin: Option<Origin>,
+}
+
+/// Something a valid model does that is probably not what its author meant; it does not stop
+/// the model from running.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{item}: {message}")]
+pub struct ModelWarning {
+    /// The item concerned, e.g. ``endpoint `GET /api/releases` ``.
     pub item: String,
     pub message: String,
     pub origin: Option<Origin>,
@@ -45,6 +63,8 @@ pub struct Checked {
     pub on_start: Option<usize>,
     /// The scenarios to run: those declared, or one steady-state scenario.
     pub scenarios: Vec<Scenario>,
+    /// What validation found doubtful but allowed, for the CLI to print.
+    pub warnings: Vec<ModelWarning>,
 }
 
 impl Checked {
@@ -60,6 +80,7 @@ impl Checked {
 struct Validator<'m> {
     model: &'m Model,
     errors: Vec<ModelError>,
+    warnings: Vec<ModelWarning>,
 }
 
 impl Validator<'_> {
@@ -69,6 +90,19 @@ impl Validator<'_> {
             message: message.into(),
             origin: origin.clone(),
         });
+    }
+
+    fn warn(&mut self, item: String, origin: &Option<Origin>, message: impl Into<String>) {
+        self.warnings.push(ModelWarning {
+            item,
+            message: message.into(),
+            origin: origin.clone(),
+        });
+    }
+
+    /// The item model-wide rules name: ``model `shop` ``.
+    fn model_item(&self) -> String {
+        format!("model `{}`", self.model.name)
     }
 
     fn kind_of(&self, name: &str) -> Option<&ResourceKind> {
@@ -84,7 +118,13 @@ pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
     let mut v = Validator {
         model: &model,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
+    // Beyond the supported maxima the other rules could take very long (and say little).
+    size::check_model_size(&mut v);
+    if !v.errors.is_empty() {
+        return Err(ValidationErrors(v.errors));
+    }
     check_unique_names(&mut v);
     let proxy_of = check_proxies(&mut v);
     let endpoint_app: Vec<Option<usize>> = model
@@ -97,8 +137,12 @@ pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
     check_slos(&mut v);
     let scenarios = check_scenarios(&mut v);
     check_settings(&mut v);
-    if !v.errors.is_empty() {
-        return Err(ValidationErrors(v.errors));
+    warnings::warn_long_steps(&mut v, &scenarios);
+    let Validator {
+        errors, warnings, ..
+    } = v;
+    if !errors.is_empty() {
+        return Err(ValidationErrors(errors));
     }
     let workload = workload.expect("a workload exists when there are no errors");
     Ok(Checked {
@@ -109,6 +153,7 @@ pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
         mix,
         on_start,
         scenarios,
+        warnings,
     })
 }
 
@@ -122,36 +167,60 @@ fn check_unique_names(v: &mut Validator) {
                 "needs a name",
             );
         }
-        if m.resources[..i].iter().any(|o| o.name == r.name) {
-            let msg = "another resource already has this name; names must be unique";
-            v.error(
-                format!("{} `{}`", r.kind.type_name(), r.name),
-                &r.origin,
-                msg,
-            );
-        }
     }
-    for (i, e) in m.endpoints.iter().enumerate() {
-        if m.endpoints[..i].iter().any(|o| o.name == e.name) {
-            v.error(
-                format!("endpoint `{}`", e.name),
-                &e.origin,
-                "declared twice",
-            );
-        }
+    let resources = m.resources.iter().map(|r| (r.name.as_str(), &r.origin));
+    for (i, first) in duplicates(resources) {
+        let r = &m.resources[i];
+        let msg = format!(
+            "another resource already has this name{}; names must be unique",
+            first_declared(first, &r.origin)
+        );
+        v.error(
+            format!("{} `{}`", r.kind.type_name(), r.name),
+            &r.origin,
+            msg,
+        );
     }
-    for (i, s) in m.scenarios.iter().enumerate() {
-        if m.scenarios[..i].iter().any(|o| o.name == s.name) {
-            v.error(
-                format!("scenario `{}`", s.name),
-                &s.origin,
-                "declared twice",
-            );
-        }
+    for (i, first) in duplicates(m.endpoints.iter().map(|e| (e.name.as_str(), &e.origin))) {
+        let e = &m.endpoints[i];
+        let msg = format!("declared twice{}", first_declared(first, &e.origin));
+        v.error(format!("endpoint `{}`", e.name), &e.origin, msg);
+    }
+    for (i, first) in duplicates(m.scenarios.iter().map(|s| (s.name.as_str(), &s.origin))) {
+        let s = &m.scenarios[i];
+        let msg = format!("declared twice{}", first_declared(first, &s.origin));
+        v.error(format!("scenario `{}`", s.name), &s.origin, msg);
     }
     if m.endpoints.is_empty() {
         let msg = "declares no endpoint; add one with m.endpoint(name, weight, [steps])";
-        v.error(format!("model `{}`", m.name), &None, msg);
+        v.error(v.model_item(), &m.origin, msg);
+    }
+}
+
+/// The index of every item whose name an earlier item already has, with that earlier item's
+/// origin (in O(n log n): a model may have many items).
+fn duplicates<'a>(
+    items: impl Iterator<Item = (&'a str, &'a Option<Origin>)>,
+) -> Vec<(usize, &'a Option<Origin>)> {
+    let mut first: BTreeMap<&str, &Option<Origin>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, (name, origin)) in items.enumerate() {
+        match first.get(name) {
+            Some(earlier) => out.push((i, *earlier)),
+            None => {
+                first.insert(name, origin);
+            }
+        }
+    }
+    out
+}
+
+/// `" (first declared at line 3)"`, or nothing when either origin is unknown.
+fn first_declared(first: &Option<Origin>, now: &Option<Origin>) -> String {
+    match (first, now) {
+        (Some(f), Some(n)) => format!(" (first declared at {})", f.seen_from(n)),
+        (Some(f), None) => format!(" (first declared at {f})"),
+        _ => String::new(),
     }
 }
 
@@ -185,75 +254,78 @@ fn check_proxies(v: &mut Validator) -> Vec<Option<usize>> {
 /// Checks an endpoint's steps and returns the app serving it.
 fn check_endpoint(v: &mut Validator, e: &Endpoint) -> Option<usize> {
     let item = format!("endpoint `{}`", e.name);
+    let app_index = serving_app(v, e, &item);
+    if let Some(t) = e.timeout_s
+        && !(t.is_finite() && t > 0.0)
+    {
+        let msg = format!("timeout must be > 0 (got {t} s)");
+        v.error(item.clone(), &e.origin, msg);
+    }
+    if !(e.weight.is_finite() && e.weight >= 0.0) {
+        let msg = format!("weight must be >= 0 (got {})", e.weight);
+        v.error(item.clone(), &e.origin, msg);
+    }
+    if e.steps.is_empty() {
+        let msg =
+            "has no steps: give it at least one step, e.g. [api.compute(ms(5))] or [delay(ms(5))]";
+        v.error(item.clone(), &e.origin, msg);
+    }
+    check_steps(v, &item, &e.origin, &e.steps, 0);
+    size::check_request_length(v, &item, e);
+    app_index
+}
+
+/// The index of the app serving an endpoint: its `app` option, the app of its compute steps,
+/// or the model's only app.
+fn serving_app(v: &mut Validator, e: &Endpoint, item: &str) -> Option<usize> {
     let mut apps = Vec::new();
     collect_compute_apps(&e.steps, &mut apps);
     if let Some(a) = &e.app {
         apps.insert(0, a.clone());
     }
     apps.dedup();
-    let app_names: Vec<&str> = v
-        .model
-        .resources
+    let resources = &v.model.resources;
+    let app_names: Vec<&str> = resources
         .iter()
         .filter(|r| matches!(r.kind, ResourceKind::App(_)))
         .map(|r| r.name.as_str())
         .collect();
     let app = match apps.as_slice() {
-        [] if app_names.len() == 1 => Some(app_names[0].to_string()),
-        [] => None,
-        [one] => Some(one.clone()),
+        [] if app_names.len() == 1 => app_names[0].to_string(),
+        [] => return None,
+        [one] => one.clone(),
         many => {
             let msg = format!(
                 "runs on several apps ({}); an endpoint is served by one",
                 many.join(", ")
             );
-            v.error(item.clone(), &e.origin, msg);
-            None
+            v.error(item.to_string(), &e.origin, msg);
+            return None;
         }
     };
-    let app_index = app.as_ref().and_then(|a| {
-        let idx = v.model.resources.iter().position(|r| &r.name == a);
-        match idx.map(|i| &v.model.resources[i].kind) {
-            Some(ResourceKind::App(_)) => idx,
-            _ => {
-                v.error(item.clone(), &e.origin, format!("`{a}` is not an app"));
-                None
-            }
+    let idx = resources.iter().position(|r| r.name == app);
+    match idx.map(|i| &resources[i].kind) {
+        Some(ResourceKind::App(_)) => idx,
+        _ => {
+            v.error(
+                item.to_string(),
+                &e.origin,
+                format!("`{app}` is not an app"),
+            );
+            None
         }
-    });
-    if let Some(t) = e.timeout_s
-        && !(t.is_finite() && t > 0.0)
-    {
-        v.error(
-            item.clone(),
-            &e.origin,
-            format!("timeout must be > 0 (got {t} s)"),
-        );
     }
-    if !(e.weight.is_finite() && e.weight >= 0.0) {
-        v.error(
-            item.clone(),
-            &e.origin,
-            format!("weight must be >= 0 (got {})", e.weight),
-        );
-    }
-    check_steps(v, &item, &e.origin, &e.steps, 0);
-    app_index
 }
 
 fn collect_compute_apps(steps: &[Step], out: &mut Vec<String>) {
     for s in steps {
-        match s {
-            Step::Compute { app, .. } if !out.contains(app) => out.push(app.clone()),
-            Step::CacheGet { miss, .. } => collect_compute_apps(miss, out),
-            Step::Branch {
-                then, otherwise, ..
-            } => {
-                collect_compute_apps(then, out);
-                collect_compute_apps(otherwise, out);
-            }
-            Step::Repeat { steps, .. } => collect_compute_apps(steps, out),
-            _ => {}
+        if let Step::Compute { app, .. } = s
+            && !out.contains(app)
+        {
+            out.push(app.clone());
+        }
+        for inner in s.nested() {
+            collect_compute_apps(inner, out);
         }
     }
 }
@@ -358,7 +430,12 @@ fn check_mix(v: &mut Validator) -> Vec<f64> {
     let positive = total.is_finite() && total > 0.0;
     if !m.endpoints.is_empty() && !positive {
         let msg = "endpoint weights sum to zero: give at least one endpoint a weight > 0";
-        v.error(format!("model `{}`", m.name), &m.endpoints[0].origin, msg);
+        let at = m.endpoints[0]
+            .origin
+            .as_ref()
+            .or(m.origin.as_ref())
+            .cloned();
+        v.error(v.model_item(), &at, msg);
         return vec![0.0; m.endpoints.len()];
     }
     m.endpoints
@@ -371,34 +448,58 @@ fn check_workload(v: &mut Validator) -> (Option<Workload>, Option<usize>) {
     let m = v.model;
     let Some(w) = &m.workload else {
         let msg = "has no workload; declare m.users(n, think) or m.arrivals(rate)";
-        v.error(format!("model `{}`", m.name), &None, msg);
+        v.error(v.model_item(), &m.origin, msg);
         return (None, None);
     };
     let item = "workload".to_string();
     let mut on_start_idx = None;
     match w {
         Workload::Closed {
-            on_start: Some(name),
-            ..
+            users, on_start, ..
         } => {
-            on_start_idx = m.endpoints.iter().position(|e| &e.name == name);
-            if on_start_idx.is_none() {
-                let msg = format!(
-                    "on_start endpoint `{name}` does not exist (endpoints: {})",
-                    endpoint_list(m)
-                );
+            if !(1..=MAX_USERS).contains(users) {
+                let msg = format!("users must be from 1 to {MAX_USERS} (got {users})");
+                v.error(item.clone(), &m.workload_origin, msg);
+            }
+            if let Some(name) = on_start {
+                on_start_idx = m.endpoints.iter().position(|e| &e.name == name);
+                if on_start_idx.is_none() {
+                    let msg = format!(
+                        "on_start endpoint `{name}` does not exist (endpoints: {})",
+                        endpoint_list(m)
+                    );
+                    v.error(item, &m.workload_origin, msg);
+                }
+            }
+        }
+        Workload::Open { arrivals } => {
+            if let Some(msg) = arrivals_problem(arrivals) {
                 v.error(item, &m.workload_origin, msg);
             }
         }
-        Workload::Open {
-            arrivals: Arrivals::Poisson { rate_per_s },
-        } if !(rate_per_s.is_finite() && *rate_per_s > 0.0) => {
-            let msg = format!("arrival rate must be > 0 (got {rate_per_s}/s)");
-            v.error(item, &m.workload_origin, msg);
-        }
-        _ => {}
     }
     (Some(w.clone()), on_start_idx)
+}
+
+/// Why an open workload's arrivals cannot be simulated: no arrivals at all, or more than one
+/// per nanosecond.
+fn arrivals_problem(a: &Arrivals) -> Option<String> {
+    let rate = a.rate_per_s();
+    match a {
+        Arrivals::Poisson { rate_per_s } if !(rate_per_s.is_finite() && *rate_per_s > 0.0) => {
+            Some(format!("arrival rate must be > 0 (got {rate_per_s}/s)"))
+        }
+        Arrivals::Renewal { interarrival }
+            if !(interarrival.mean().is_finite() && interarrival.mean() > 0.0) =>
+        {
+            Some("the inter-arrival time must have a mean > 0".to_string())
+        }
+        _ if rate > MAX_RATE_PER_S => Some(format!(
+            "arrivals come at {} per second; at most {MAX_RATE_TEXT} are supported",
+            super::units::sig3(rate)
+        )),
+        _ => None,
+    }
 }
 
 fn endpoint_list(m: &Model) -> String {
@@ -471,80 +572,95 @@ fn check_scenarios(v: &mut Validator) -> Vec<Scenario> {
     let m = v.model;
     for s in &m.scenarios {
         let item = format!("scenario `{}`", s.name);
-        for (i, st) in s.stages.iter().enumerate() {
-            if !(st.duration_s.is_finite() && st.duration_s >= 0.0) {
-                v.error(
-                    item.clone(),
-                    &s.origin,
-                    format!("stage {} has a negative or NaN duration", i + 1),
-                );
-            }
-            if !(st.target.is_finite() && st.target >= 0.0) {
-                v.error(
-                    item.clone(),
-                    &s.origin,
-                    format!("stage {} has a negative or NaN target", i + 1),
-                );
-            }
-        }
-        if s.duration_s.is_some() && !s.stages.is_empty() {
-            let msg =
-                "gives both stages and a duration; the stages set the length, drop the duration";
-            v.error(item.clone(), &s.origin, msg);
-        }
-        if let Some(d) = s.duration_s
-            && !(d.is_finite() && d > 0.0)
-        {
-            v.error(
-                item.clone(),
-                &s.origin,
-                format!("duration must be > 0 (got {d} s)"),
-            );
-        }
-        if let Some(l) = s.start_level
-            && !(l.is_finite() && l >= 0.0)
-        {
-            v.error(
-                item.clone(),
-                &s.origin,
-                format!("start level must be >= 0 (got {l})"),
-            );
-        }
-        if let Warmup::Fixed { seconds } = s.warmup
-            && !(seconds.is_finite() && seconds >= 0.0)
-        {
-            v.error(
-                item.clone(),
-                &s.origin,
-                format!("warm-up must be >= 0 (got {seconds} s)"),
-            );
-        }
-        let length = total_duration(s, m.settings.default_duration_s);
-        if let Warmup::Fixed { seconds } = s.warmup
-            && seconds >= length
-            && length > 0.0
-        {
-            let msg = format!(
-                "warm-up of {seconds} s leaves nothing of its {length} s to report; make the warm-up shorter than the run"
-            );
-            v.error(item.clone(), &s.origin, msg);
-        }
-        if length <= 0.0 {
-            v.error(item, &s.origin, "lasts 0 s: give it stages or a duration");
-        }
+        check_stages(v, s, &item);
+        check_scenario_values(v, s, &item);
+        check_scenario_length(v, s, &item);
+        size::check_scenario_levels(v, s, &item);
     }
     if m.scenarios.is_empty() {
-        vec![Scenario {
-            name: "steady".to_string(),
-            description: Some("the workload held at its declared level".to_string()),
-            start_level: None,
-            stages: Vec::new(),
-            duration_s: None,
-            warmup: Warmup::Auto,
-            origin: None,
-        }]
+        vec![steady_scenario()]
     } else {
         m.scenarios.clone()
+    }
+}
+
+/// The scenario run when a model declares none.
+fn steady_scenario() -> Scenario {
+    Scenario {
+        name: "steady".to_string(),
+        description: Some("the workload held at its declared level".to_string()),
+        start_level: None,
+        stages: Vec::new(),
+        duration_s: None,
+        warmup: Warmup::Auto,
+        origin: None,
+    }
+}
+
+fn check_stages(v: &mut Validator, s: &Scenario, item: &str) {
+    for (i, st) in s.stages.iter().enumerate() {
+        if !(st.duration_s.is_finite() && st.duration_s >= 0.0) {
+            let msg = format!("stage {} has a negative or NaN duration", i + 1);
+            v.error(item.to_string(), &s.origin, msg);
+        }
+        if !(st.target.is_finite() && st.target >= 0.0) {
+            let msg = format!("stage {} has a negative or NaN target", i + 1);
+            v.error(item.to_string(), &s.origin, msg);
+        }
+    }
+}
+
+/// A scenario's own values: a duration or stages (not both), a start level, a warm-up.
+fn check_scenario_values(v: &mut Validator, s: &Scenario, item: &str) {
+    let mut problems = Vec::new();
+    if s.duration_s.is_some() && !s.stages.is_empty() {
+        problems.push(
+            "gives both stages and a duration; the stages set the length, drop the duration"
+                .to_string(),
+        );
+    }
+    if let Some(d) = s.duration_s
+        && !(d.is_finite() && d > 0.0)
+    {
+        problems.push(format!("duration must be > 0 (got {d} s)"));
+    }
+    if let Some(l) = s.start_level
+        && !(l.is_finite() && l >= 0.0)
+    {
+        problems.push(format!("start level must be >= 0 (got {l})"));
+    }
+    if let Warmup::Fixed { seconds } = s.warmup
+        && !(seconds.is_finite() && seconds >= 0.0)
+    {
+        problems.push(format!("warm-up must be >= 0 (got {seconds} s)"));
+    }
+    for msg in problems {
+        v.error(item.to_string(), &s.origin, msg);
+    }
+}
+
+/// A scenario's length: more than 0, at most [`MAX_DURATION_S`], longer than its warm-up.
+fn check_scenario_length(v: &mut Validator, s: &Scenario, item: &str) {
+    let length = total_duration(s, v.model.settings.default_duration_s);
+    if let Warmup::Fixed { seconds } = s.warmup
+        && seconds >= length
+        && length > 0.0
+    {
+        let msg = format!(
+            "warm-up of {seconds} s leaves nothing of its {length} s to report; make the warm-up shorter than the run"
+        );
+        v.error(item.to_string(), &s.origin, msg);
+    }
+    if length <= 0.0 {
+        let msg = "lasts 0 s: give it stages or a duration";
+        v.error(item.to_string(), &s.origin, msg);
+    }
+    if length > MAX_DURATION_S {
+        let msg = format!(
+            "lasts {} in all; a run lasts at most {MAX_DURATION_TEXT}",
+            fmt_duration(length)
+        );
+        v.error(item.to_string(), &s.origin, msg);
     }
 }
 
@@ -557,25 +673,29 @@ pub fn total_duration(s: &Scenario, default_duration_s: f64) -> f64 {
     }
 }
 
+/// Settings are set by `m.settings`, which has no origin of its own: errors point at the model.
 fn check_settings(v: &mut Validator) {
     let s = &v.model.settings;
+    let at = &v.model.origin;
     let item = "settings".to_string();
-    if s.max_in_flight == 0 {
-        v.error(item.clone(), &None, "max_in_flight must be >= 1");
-    }
-    if let Some(w) = s.window_s
-        && !(w.is_finite() && w > 0.0)
-    {
-        v.error(
-            item.clone(),
-            &None,
-            format!("window must be > 0 (got {w} s)"),
+    if !(1..=MAX_IN_FLIGHT).contains(&s.max_in_flight) {
+        let msg = format!(
+            "max_in_flight must be from 1 to {MAX_IN_FLIGHT} (got {})",
+            s.max_in_flight
         );
+        v.error(item.clone(), at, msg);
     }
-    if !(s.default_duration_s.is_finite() && s.default_duration_s > 0.0) {
-        v.error(item.clone(), &None, "default duration must be > 0");
-    }
-    if !(s.apdex_t_s.is_finite() && s.apdex_t_s > 0.0) {
-        v.error(item, &None, "apdex T must be > 0");
+    let durations = [
+        ("window", s.window_s),
+        ("default duration", Some(s.default_duration_s)),
+        ("apdex T", Some(s.apdex_t_s)),
+    ];
+    for (what, d) in durations {
+        if let Some(d) = d
+            && !(d.is_finite() && d > 0.0 && d <= MAX_DURATION_S)
+        {
+            let msg = format!("{what} must be > 0 and at most {MAX_DURATION_TEXT} (got {d} s)");
+            v.error(item.clone(), at, msg);
+        }
     }
 }

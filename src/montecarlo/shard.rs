@@ -45,6 +45,11 @@ impl Shard {
         (total * k / n)..(total * (k + 1) / n)
     }
 
+    /// True when this shard gets none of `total` replications (more shards than replications).
+    pub fn is_empty(&self, total: u64) -> bool {
+        self.range(total).is_empty()
+    }
+
     /// Parses `K/N` (1-based, as people count shards).
     pub fn parse(s: &str) -> Result<Shard, ShardError> {
         let err = || ShardError::Syntax(s.to_string());

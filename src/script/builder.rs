@@ -3,9 +3,15 @@
 //! A script declares exactly one model; its handle is shared (`Rc<RefCell<…>>`) so that every
 //! copy the script passes around — to its own functions or to an imported module — adds to
 //! the same model. The loader takes the finished [`Model`] out once the script has run.
+//! Items enter the model only through the `add_*` methods here, which refuse one beyond the
+//! model-wide maxima at its call: validation checks them too, but by then a script in a loop
+//! could already have filled the memory.
 
-use super::values::{Res, text};
-use crate::model::{Model, Origin};
+use super::values::{self, Res};
+use crate::model::{
+    Endpoint, MAX_ENDPOINTS, MAX_RESOURCES, MAX_SCENARIOS, MAX_SLOS, MAX_STEPS, Model, Origin,
+    Resource, Scenario, Slo, Step,
+};
 use rhai::{Dynamic, Engine, NativeCallContext};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -30,6 +36,61 @@ impl ModelHandle {
         let fallback = self.0.borrow().fallback_file.clone();
         origin_of(ctx, &fallback)
     }
+
+    /// Adds an endpoint, within [`MAX_ENDPOINTS`] and [`MAX_STEPS`] over all endpoints.
+    pub(crate) fn add_endpoint(&self, e: Endpoint) -> Result<(), String> {
+        let mut b = self.0.borrow_mut();
+        room(b.model.endpoints.len(), MAX_ENDPOINTS, "endpoints")?;
+        let before: usize = b.model.endpoints.iter().map(|e| steps_in(&e.steps)).sum();
+        let total = before + steps_in(&e.steps);
+        if total > MAX_STEPS {
+            return Err(format!(
+                "the model's endpoints would have {total} steps (nested steps included, a \
+                 repeat's body once); at most {MAX_STEPS} are supported"
+            ));
+        }
+        b.model.endpoints.push(e);
+        Ok(())
+    }
+
+    /// Adds a resource, within [`MAX_RESOURCES`].
+    pub(crate) fn add_resource(&self, r: Resource) -> Result<(), String> {
+        let mut b = self.0.borrow_mut();
+        room(b.model.resources.len(), MAX_RESOURCES, "resources")?;
+        b.model.resources.push(r);
+        Ok(())
+    }
+
+    /// Adds a scenario, within [`MAX_SCENARIOS`].
+    pub(crate) fn add_scenario(&self, s: Scenario) -> Result<(), String> {
+        let mut b = self.0.borrow_mut();
+        room(b.model.scenarios.len(), MAX_SCENARIOS, "scenarios")?;
+        b.model.scenarios.push(s);
+        Ok(())
+    }
+
+    /// Adds an objective, within [`MAX_SLOS`].
+    pub(crate) fn add_slo(&self, s: Slo) -> Result<(), String> {
+        let mut b = self.0.borrow_mut();
+        room(b.model.slos.len(), MAX_SLOS, "objectives (m.slo calls)")?;
+        b.model.slos.push(s);
+        Ok(())
+    }
+}
+
+/// Refuses one more item when the model already has `max`.
+fn room(len: usize, max: usize, what: &str) -> Result<(), String> {
+    if len < max {
+        return Ok(());
+    }
+    Err(format!(
+        "the model already has {max} {what}, the most supported"
+    ))
+}
+
+/// Steps in a list, nested ones included (a repeat's body once).
+fn steps_in(steps: &[Step]) -> usize {
+    Step::count_within(steps, usize::MAX)
 }
 
 /// Where a native call is: the caller's source name (falling back to the main file), its
@@ -45,11 +106,7 @@ pub(crate) fn origin_of(ctx: &NativeCallContext, fallback: &str) -> Origin {
 
 /// Describes where an earlier declaration was, relative to the current call.
 pub(crate) fn earlier(at: &Origin, now: &Origin) -> String {
-    if at.file == now.file {
-        format!("line {}", at.line)
-    } else {
-        format!("{}:{}", at.file, at.line)
-    }
+    at.seen_from(now)
 }
 
 /// The loader's slot for the one model a script declares.
@@ -73,8 +130,10 @@ impl ModelSlot {
                 earlier(first, &at)
             ));
         }
+        let mut model = Model::new(name);
+        model.origin = Some(at.clone());
         let builder = Builder {
-            model: Model::new(name),
+            model,
             workload_at: None,
             fallback_file: main_file.into(),
         };
@@ -90,7 +149,7 @@ pub(crate) fn register(engine: &mut Engine, slot: Rc<ModelSlot>, main_file: Rc<s
     engine.register_fn(
         "model",
         move |ctx: NativeCallContext, name: Dynamic| -> Res<ModelHandle> {
-            let name = text(&name, "model name")?;
+            let name = values::name(&name, "model name")?;
             let at = origin_of(&ctx, &main_file);
             Ok(slot.declare(name, at, &main_file)?)
         },

@@ -2,7 +2,7 @@
 //! [`crate::model::Dist`], so a bad parameter is reported at the line that wrote it.
 
 use super::values::{Duration, Res, ScriptDist, dist, duration, integer, kind, msg, number};
-use crate::model::{Component, Dist, DistError};
+use crate::model::{Component, Dist, DistError, MAX_ERLANG_K};
 use rhai::{Array, Dynamic, Engine};
 
 /// Wraps a constructor's result for the script.
@@ -21,7 +21,8 @@ pub(crate) fn register(engine: &mut Engine) {
         made(Dist::exponential(duration(&m, "exponential mean")?))
     });
     engine.register_fn("erlang", |k: Dynamic, m: Dynamic| -> Res<ScriptDist> {
-        let k = crate::model::count("erlang k", integer(&k, "erlang k")?, 1).map_err(msg)?;
+        let k = crate::model::count("erlang k", integer(&k, "erlang k")?, 1, MAX_ERLANG_K)
+            .map_err(msg)?;
         made(Dist::erlang(k, duration(&m, "erlang mean")?))
     });
     engine.register_fn("empirical", |list: Dynamic| {

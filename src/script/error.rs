@@ -6,7 +6,10 @@
 //! drops Rhai's own ` (line L, position C)` suffix and keeps the text of that file so the CLI
 //! can show the line with a caret.
 
-use rhai::{EvalAltResult, ParseError, Position};
+use super::sandbox::{
+    Caps, MAX_ARRAY, MAX_CALL_LEVELS, MAX_EXPR_DEPTH, MAX_MAP, MAX_STRING, TIMED_OUT,
+};
+use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
@@ -17,6 +20,8 @@ use thiserror::Error;
 pub enum ScriptError {
     #[error("cannot read {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
+    #[error("{} is not UTF-8 text: a model is a Rhai script saved as UTF-8", path.display())]
+    NotText { path: PathBuf },
     /// A compile or run-time error at a place in a script (`line` 0 when Rhai gave none).
     #[error("{}", located(file, *line, *column, message))]
     Eval {
@@ -60,6 +65,10 @@ impl ScriptError {
             ScriptError::Io { path, source } => {
                 format!("{}: error: cannot read: {source}", path.display())
             }
+            ScriptError::NotText { path } => format!(
+                "{}: error: not UTF-8 text: a model is a Rhai script saved as UTF-8",
+                path.display()
+            ),
             ScriptError::Eval {
                 file,
                 line,
@@ -103,12 +112,12 @@ impl ScriptError {
     }
 }
 
-/// What a conversion needs to know: the main file, the texts of the files read and the
-/// operation limit (to explain a runaway script).
+/// What a conversion needs to know: the main file, the texts of the files read and the caps
+/// on the script's work (to explain a runaway script).
 pub(crate) struct Context<'a> {
     pub main_file: &'a str,
     pub texts: &'a BTreeMap<String, String>,
-    pub max_operations: u64,
+    pub caps: Caps,
 }
 
 impl Context<'_> {
@@ -134,7 +143,7 @@ impl Context<'_> {
         self.eval(
             self.main_file.to_string(),
             err.position(),
-            err.err_type().to_string(),
+            parse_message(err.err_type()),
         )
     }
 
@@ -151,8 +160,18 @@ impl Context<'_> {
             EvalAltResult::ErrorTooManyOperations(_) => format!(
                 "too many operations: the script ran more than {} operations without finishing; \
                  is there an endless loop?",
-                self.max_operations
+                self.caps.operations
             ),
+            EvalAltResult::ErrorTerminated(v, _) if v.to_string() == TIMED_OUT => format!(
+                "the script ran for more than {} s without finishing; is it filling a long list \
+                 one item at a time (each addition re-measures the list)? Build long lists with \
+                 a literal or `pad`",
+                self.caps.seconds
+            ),
+            EvalAltResult::ErrorStackOverflow(_) => format!(
+                "function calls nest more than {MAX_CALL_LEVELS} deep: is there an endless recursion?"
+            ),
+            EvalAltResult::ErrorDataTooLarge(what, _) => too_large(what),
             EvalAltResult::ErrorMismatchDataType(want, _, _) if want == "Fn" && self.calls(file, pos) => {
                 "`call` only works on an external handle: `let psp = m.external(\"psp\", #{ delay: ms(80) }); \
                  psp.call()`"
@@ -176,6 +195,29 @@ impl Context<'_> {
                 .nth(line - 1)
                 .is_some_and(|l| l.contains(".call("))
     }
+}
+
+/// A compile error's message; the limits Rhai only names get their value.
+fn parse_message(e: &ParseErrorType) -> String {
+    match e {
+        ParseErrorType::ExprTooDeep => format!(
+            "expressions nest too deep: at most {MAX_EXPR_DEPTH} levels ({} inside functions)",
+            MAX_EXPR_DEPTH / 2
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// "Length of string too large" with the limit that was passed.
+fn too_large(what: &str) -> String {
+    let limit = if what.contains("string") {
+        format!("a string has at most {MAX_STRING} bytes")
+    } else if what.contains("map") {
+        format!("a map has at most {MAX_MAP} entries")
+    } else {
+        format!("a list has at most {MAX_ARRAY} elements, nested lists' elements included")
+    };
+    format!("{what} too large: {limit}")
 }
 
 /// Walks through function-call and module wrappers to the error that started it all, with the

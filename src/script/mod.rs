@@ -35,13 +35,18 @@ use std::rc::Rc;
 /// Reads and evaluates a model file; imports resolve next to it. Sets `model.source` to `path`.
 ///
 /// # Errors
-/// [`ScriptError::Io`] when the file cannot be read, [`ScriptError::Eval`] for any compile or
+/// [`ScriptError::Io`] when the file cannot be read, [`ScriptError::NotText`] when it is not
+/// UTF-8, [`ScriptError::Eval`] for any compile or
 /// run-time error (with its file, line and column), [`ScriptError::NoModel`] when the script
 /// never calls `model(name)`.
 pub fn load_file(path: &Path) -> Result<Model, ScriptError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScriptError::Io {
-        path: path.to_path_buf(),
-        source,
+    let source = std::fs::read_to_string(path).map_err(|source| {
+        let path = path.to_path_buf();
+        if source.kind() == std::io::ErrorKind::InvalidData {
+            ScriptError::NotText { path }
+        } else {
+            ScriptError::Io { path, source }
+        }
     })?;
     let base_dir = path.parent().unwrap_or(Path::new(""));
     let mut model = load_str(&source, &path.display().to_string(), base_dir)?;
@@ -55,15 +60,15 @@ pub fn load_file(path: &Path) -> Result<Model, ScriptError> {
 /// # Errors
 /// As [`load_file`], without `Io` for the main script.
 pub fn load_str(source: &str, name: &str, base_dir: &Path) -> Result<Model, ScriptError> {
-    load_limited(source, name, base_dir, sandbox::MAX_OPERATIONS)
+    load_limited(source, name, base_dir, sandbox::Caps::DEFAULT)
 }
 
-/// [`load_str`] with an operation limit of the caller's choice.
+/// [`load_str`] with caps on the script's work of the caller's choice.
 fn load_limited(
     source: &str,
     name: &str,
     base_dir: &Path,
-    max_operations: u64,
+    caps: sandbox::Caps,
 ) -> Result<Model, ScriptError> {
     let texts: resolver::Texts = Rc::default();
     texts
@@ -77,7 +82,7 @@ fn load_limited(
         cwd: &cwd,
         texts: texts.clone(),
         slot: slot.clone(),
-        max_operations,
+        caps,
     };
     let engine = sandbox::engine(setup);
     let result = run(&engine, source, name);
@@ -86,7 +91,7 @@ fn load_limited(
     let cx = error::Context {
         main_file: name,
         texts: &texts,
-        max_operations,
+        caps,
     };
     match result {
         Err(Failure::Parse(e)) => Err(cx.parse(&e)),

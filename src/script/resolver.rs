@@ -142,13 +142,32 @@ impl ConfinedResolver {
         let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         Ok(Shared::new(module))
     }
+
+    /// The refusal of an import that would close a cycle: it names the module imported, the
+    /// module importing it and the chain of imports between them.
+    fn cycle(&self, import: &str, importer: Option<&str>, file: &Path) -> String {
+        let loading = self.loading.borrow();
+        let start = loading.iter().position(|p| p == file).unwrap_or(0);
+        let mut chain: Vec<String> = loading[start..].iter().map(|p| self.display(p)).collect();
+        let imported = self.display(file);
+        chain.push(imported.clone());
+        let importer = importer.map_or_else(
+            || loading.last().map_or(imported.clone(), |p| self.display(p)),
+            str::to_string,
+        );
+        format!(
+            "import `{import}` is a cycle: {importer} imports {imported}, which is still being \
+             loaded ({}); move what both need into a third module",
+            chain.join(" -> ")
+        )
+    }
 }
 
 impl ModuleResolver for ConfinedResolver {
     fn resolve(
         &self,
         engine: &Engine,
-        _source: Option<&str>,
+        source: Option<&str>,
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
@@ -157,13 +176,7 @@ impl ModuleResolver for ConfinedResolver {
             return Ok(m.clone());
         }
         if self.loading.borrow().contains(&file) {
-            return Err(runtime(
-                format!(
-                    "import `{path}` is a cycle: {} imports itself",
-                    self.display(&file)
-                ),
-                pos,
-            ));
+            return Err(runtime(self.cycle(path, source, &file), pos));
         }
         self.loading.borrow_mut().push(file.clone());
         let loaded = self.load(engine, &file, pos);

@@ -3,7 +3,7 @@
 //! handle that later steps use to name the resource.
 
 use super::builder::ModelHandle;
-use super::values::{Handle, Kind, Opts, Res, for_item, handle, msg, text};
+use super::values::{Handle, Kind, Opts, Res, for_item, handle, msg};
 use crate::model::*;
 use rhai::{Dynamic, Engine, NativeCallContext};
 
@@ -93,14 +93,16 @@ fn declare(
     opts: &Opts,
     build: Build,
 ) -> Res<Dynamic> {
-    let name = text(name, &format!("{} name", kind.word()))?;
-    let spec = for_item(&format!("{} `{name}`", kind.word()), build(opts))?;
+    let name = super::values::name(name, &format!("{} name", kind.word()))?;
+    let item = format!("{} `{name}`", kind.word());
+    let spec = for_item(&item, build(opts))?;
     let origin = Some(m.origin(ctx));
-    m.0.borrow_mut().model.resources.push(Resource {
+    let r = Resource {
         name: name.clone(),
         kind: spec,
         origin,
-    });
+    };
+    for_item(&item, m.add_resource(r))?;
     Ok(Handle { kind, name }.into_dynamic())
 }
 

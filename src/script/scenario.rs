@@ -47,12 +47,12 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn(
         "scenario",
         |ctx: NativeCallContext, m: &mut ModelHandle, name: Dynamic, o: Dynamic| -> Res<()> {
-            let name = text(&name, "scenario name")?;
+            let name = super::values::name(&name, "scenario name")?;
             let o = Opts::new(&o, "m.scenario", SCENARIO_KEYS)?;
-            let mut s = for_item(&format!("scenario `{name}`"), scenario(name, &o))?;
+            let item = format!("scenario `{name}`");
+            let mut s = for_item(&item, scenario(name, &o))?;
             s.origin = Some(m.origin(&ctx));
-            m.0.borrow_mut().model.scenarios.push(s);
-            Ok(())
+            Ok(for_item(&item, m.add_scenario(s))?)
         },
     );
 }
@@ -95,6 +95,12 @@ fn stage_list(v: &Dynamic) -> Result<Vec<ScriptStage>, String> {
             kind(v)
         ));
     };
+    if items.is_empty() {
+        return Err("`stages` is empty: give at least one stage, like \
+             [ramp(100, minutes(2)), hold(minutes(10))], or leave `stages` out for a \
+             steady-state run"
+            .to_string());
+    }
     let stage_at = |(i, s): (usize, &Dynamic)| match s.read_lock::<ScriptStage>() {
         Some(s) => Ok(*s),
         None => Err(format!(

@@ -2,26 +2,30 @@
 //!
 //! Step constructors are methods of the resource handles (`db.read(ms(5))`) plus a few
 //! top-level control-flow functions (`branch`, `repeat`, `delay`). Each returns a `Step` value;
-//! the model refers to resources by name, so a step only carries its handle's name.
+//! the model refers to resources by name, so a step only carries its handle's name. Functions
+//! that put steps inside a new one copy them, and pay for the copies from the script's
+//! [`Budget`].
 
 use super::builder::ModelHandle;
 use super::values::*;
-use crate::model::{Endpoint, QueryOp, RetrySpec, Step, count, non_negative};
+use crate::model::{
+    Endpoint, MAX_RETRIES, MAX_TIMES, QueryOp, RetrySpec, Step, count, non_negative,
+};
 use rhai::{Dynamic, Engine, NativeCallContext};
 
 fn step(s: Step) -> Res<ScriptStep> {
-    Ok(ScriptStep(s))
+    Ok(ScriptStep(std::rc::Rc::new(s)))
 }
 
-pub(crate) fn register(engine: &mut Engine) {
+pub(crate) fn register(engine: &mut Engine, budget: &Budget) {
     engine.register_type_with_name::<ScriptStep>("Step");
     engine.register_fn("to_string", |s: &mut ScriptStep| describe(&s.0));
     engine.register_fn("to_debug", |s: &mut ScriptStep| format!("{:?}", s.0));
     register_resource_steps(engine);
-    register_data_steps(engine);
+    register_data_steps(engine, budget);
     register_external_steps(engine);
-    register_control_flow(engine);
-    register_endpoint(engine);
+    register_control_flow(engine, budget);
+    register_endpoint(engine, budget);
 }
 
 /// Steps on the compute tier: CPU work on an app, visits to a station.
@@ -48,7 +52,7 @@ fn register_resource_steps(engine: &mut Engine) {
 }
 
 /// Steps on the data tier: database queries, cache lookups and background jobs.
-fn register_data_steps(engine: &mut Engine) {
+fn register_data_steps(engine: &mut Engine, budget: &Budget) {
     for (method, op) in [("read", QueryOp::Read), ("write", QueryOp::Write)] {
         engine.register_fn(method, move |h: &mut Handle, d: Dynamic| {
             let db = h.expect(Kind::Database, method)?.into();
@@ -59,13 +63,14 @@ fn register_data_steps(engine: &mut Engine) {
             })
         });
     }
+    let b = budget.clone();
     engine.register_fn(
         "get",
-        |h: &mut Handle, p: Dynamic, miss: Dynamic| -> Res<ScriptStep> {
+        move |h: &mut Handle, p: Dynamic, miss: Dynamic| -> Res<ScriptStep> {
             let cache: String = h.expect(Kind::Cache, "get")?.into();
             let item = format!("cache `{cache}`");
             let hit_ratio = for_item(&item, probability(&p, "hit_ratio"))?;
-            let miss = for_item(&item, steps(&miss, "miss steps"))?;
+            let miss = for_item(&item, steps(&miss, "miss steps", &b))?;
             step(Step::CacheGet {
                 cache,
                 hit_ratio,
@@ -105,27 +110,38 @@ fn register_external_steps(engine: &mut Engine) {
     });
 }
 
-fn register_control_flow(engine: &mut Engine) {
-    engine.register_fn("branch", |p: Dynamic, then: Dynamic| {
-        branch(&p, &then, None)
+fn register_control_flow(engine: &mut Engine, budget: &Budget) {
+    let b = budget.clone();
+    engine.register_fn("branch", move |p: Dynamic, then: Dynamic| {
+        branch(&p, &then, None, &b)
     });
-    engine.register_fn("branch", |p: Dynamic, then: Dynamic, otherwise: Dynamic| {
-        branch(&p, &then, Some(&otherwise))
-    });
-    engine.register_fn("repeat", |n: Dynamic, body: Dynamic| -> Res<ScriptStep> {
-        let times = count("times", integer(&n, "times")?, 0).map_err(msg)?;
-        step(Step::Repeat {
-            times,
-            steps: steps(&body, "steps")?,
-        })
-    });
+    let b = budget.clone();
     engine.register_fn(
-        "times",
-        |s: &mut ScriptStep, n: Dynamic| -> Res<ScriptStep> {
-            let times = count("times", integer(&n, "times")?, 0).map_err(msg)?;
+        "branch",
+        move |p: Dynamic, then: Dynamic, otherwise: Dynamic| {
+            branch(&p, &then, Some(&otherwise), &b)
+        },
+    );
+    let b = budget.clone();
+    engine.register_fn(
+        "repeat",
+        move |n: Dynamic, body: Dynamic| -> Res<ScriptStep> {
+            let times = count("times", integer(&n, "times")?, 0, MAX_TIMES).map_err(msg)?;
             step(Step::Repeat {
                 times,
-                steps: vec![s.0.clone()],
+                steps: steps(&body, "steps", &b)?,
+            })
+        },
+    );
+    let b = budget.clone();
+    engine.register_fn(
+        "times",
+        move |s: &mut ScriptStep, n: Dynamic| -> Res<ScriptStep> {
+            let times = count("times", integer(&n, "times")?, 0, MAX_TIMES).map_err(msg)?;
+            nesting(s.0.depth(), "step.times(n)")?;
+            step(Step::Repeat {
+                times,
+                steps: vec![b.copy(&s.0)?],
             })
         },
     );
@@ -136,11 +152,16 @@ fn register_control_flow(engine: &mut Engine) {
     });
 }
 
-fn branch(p: &Dynamic, then: &Dynamic, otherwise: Option<&Dynamic>) -> Res<ScriptStep> {
+fn branch(
+    p: &Dynamic,
+    then: &Dynamic,
+    otherwise: Option<&Dynamic>,
+    budget: &Budget,
+) -> Res<ScriptStep> {
     let probability = probability(p, "branch probability")?;
-    let then = steps(then, "then steps")?;
+    let then = steps(then, "then steps", budget)?;
     let otherwise = otherwise
-        .map(|o| steps(o, "otherwise steps"))
+        .map(|o| steps(o, "otherwise steps", budget))
         .transpose()?
         .unwrap_or_default();
     step(Step::Branch {
@@ -152,21 +173,25 @@ fn branch(p: &Dynamic, then: &Dynamic, otherwise: Option<&Dynamic>) -> Res<Scrip
 
 const ENDPOINT_KEYS: &[&str] = &["timeout", "retries", "backoff", "app"];
 
-fn register_endpoint(engine: &mut Engine) {
+fn register_endpoint(engine: &mut Engine, budget: &Budget) {
+    let b = budget.clone();
     engine.register_fn(
         "endpoint",
-        |ctx: NativeCallContext, m: &mut ModelHandle, name: Dynamic, w: Dynamic, s: Dynamic| {
-            endpoint(&ctx, m, &name, &w, &s, &Opts::empty())
-        },
+        move |ctx: NativeCallContext,
+              m: &mut ModelHandle,
+              name: Dynamic,
+              w: Dynamic,
+              s: Dynamic| { endpoint(&ctx, m, &name, &w, &s, &Opts::empty(), &b) },
     );
+    let b = budget.clone();
     engine.register_fn(
         "endpoint",
-        |ctx: NativeCallContext,
-         m: &mut ModelHandle,
-         name: Dynamic,
-         w: Dynamic,
-         s: Dynamic,
-         o: Dynamic| {
+        move |ctx: NativeCallContext,
+              m: &mut ModelHandle,
+              name: Dynamic,
+              w: Dynamic,
+              s: Dynamic,
+              o: Dynamic| {
             endpoint(
                 &ctx,
                 m,
@@ -174,6 +199,7 @@ fn register_endpoint(engine: &mut Engine) {
                 &w,
                 &s,
                 &Opts::new(&o, "m.endpoint", ENDPOINT_KEYS)?,
+                &b,
             )
         },
     );
@@ -187,15 +213,13 @@ fn endpoint(
     weight: &Dynamic,
     body: &Dynamic,
     o: &Opts,
+    budget: &Budget,
 ) -> Res<()> {
-    let name = text(name, "endpoint name")?;
-    let mut e = for_item(
-        &format!("endpoint `{name}`"),
-        endpoint_parts(&name, weight, body, o),
-    )?;
+    let name = super::values::name(name, "endpoint name")?;
+    let item = format!("endpoint `{name}`");
+    let mut e = for_item(&item, endpoint_parts(&name, weight, body, o, budget))?;
     e.origin = Some(m.origin(ctx));
-    m.0.borrow_mut().model.endpoints.push(e);
-    Ok(())
+    Ok(for_item(&item, m.add_endpoint(e))?)
 }
 
 fn endpoint_parts(
@@ -203,6 +227,7 @@ fn endpoint_parts(
     weight: &Dynamic,
     body: &Dynamic,
     o: &Opts,
+    budget: &Budget,
 ) -> Result<Endpoint, String> {
     let weight = non_negative("weight", number(weight, "weight")?).map_err(msg)?;
     let timeout_s = o
@@ -210,7 +235,7 @@ fn endpoint_parts(
         .map(|t| crate::model::positive("timeout", t))
         .transpose()
         .map_err(msg)?;
-    let retries = count("retries", o.count("retries", 0)?, 0).map_err(msg)?;
+    let retries = count("retries", o.count("retries", 0)?, 0, MAX_RETRIES).map_err(msg)?;
     let backoff = o.dist_or_zero("backoff")?;
     let retry = (retries > 0).then_some(RetrySpec {
         count: retries,
@@ -220,7 +245,7 @@ fn endpoint_parts(
         .get("app")
         .map(|a| handle(a, Kind::App, "app"))
         .transpose()?;
-    let steps = steps(body, "steps")?;
+    let steps = steps(body, "steps", budget)?;
     Ok(Endpoint {
         name: name.into(),
         weight,

@@ -4,6 +4,7 @@ use super::sandbox::{self, Setup};
 use super::values::{Duration, ScriptDist};
 use super::*;
 use crate::model::*;
+use rhai::Dynamic;
 use std::path::{Path, PathBuf};
 
 const FILE: &str = "test.rhai";
@@ -37,7 +38,7 @@ fn eval<T: Clone + 'static>(expr: &str) -> Result<T, String> {
         cwd: Path::new("."),
         texts: Default::default(),
         slot: Default::default(),
-        max_operations: sandbox::MAX_OPERATIONS,
+        caps: sandbox::Caps::DEFAULT,
     };
     sandbox::engine(setup)
         .eval::<T>(expr)
@@ -56,6 +57,7 @@ fn without_origins(mut m: Model) -> Model {
     m.slos.iter_mut().for_each(|s| s.origin = None);
     m.scenarios.iter_mut().for_each(|s| s.origin = None);
     m.workload_origin = None;
+    m.origin = None;
     m
 }
 
@@ -607,7 +609,7 @@ fn zero_servers_name_the_station_and_the_field() {
     assert_eq!((line, column), (2, 3));
     assert_eq!(
         message,
-        "station `db`: `servers` must be a whole number >= 1 (got 0)"
+        "station `db`: `servers` must be a whole number from 1 to 1000000 (got 0)"
     );
 }
 
@@ -677,7 +679,7 @@ fn objectives_settings_and_scenarios_refuse_out_of_range_values() {
         ),
         (
             "m.settings(#{ max_in_flight: 0 });",
-            "settings: `max_in_flight` must be a whole number >= 1 (got 0)",
+            "settings: `max_in_flight` must be a whole number from 1 to 10000000 (got 0)",
         ),
         (
             "m.scenario(\"s\", #{ warmup: \"later\" });",
@@ -752,8 +754,83 @@ fn errors_inside_script_functions_point_into_the_function() {
     let (line, column, message) = fails(src);
     assert_eq!((line, column), (3, 7));
     assert!(
-        message.contains("`connections` must be a whole number >= 1"),
+        message.contains("`connections` must be a whole number from 1 to 1000000"),
         "{message}"
+    );
+}
+
+/// Caps on a script's work: `operations`, and `seconds` of wall-clock time.
+fn caps(operations: u64, seconds: u64) -> sandbox::Caps {
+    sandbox::Caps {
+        operations,
+        seconds,
+    }
+}
+
+#[test]
+fn filling_a_long_list_one_item_at_a_time_stops_at_the_time_limit() {
+    let src = "let m = model(\"x\");\nlet a = [];\nfor i in 0..900000 { a.push(i); }";
+    let start = std::time::Instant::now();
+    let Err(ScriptError::Eval { line, message, .. }) =
+        load_limited(src, FILE, Path::new("."), caps(sandbox::MAX_OPERATIONS, 1))
+    else {
+        panic!("the loop was not stopped")
+    };
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    assert_eq!(line, 3);
+    assert!(
+        message.starts_with("the script ran for more than 1 s without finishing"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_endless_recursion_and_oversized_values_say_which_limit() {
+    let cases = [
+        (
+            "fn f(n) { f(n + 1) }\nf(0);",
+            "function calls nest more than 64 deep",
+        ),
+        (
+            "let s = \"xxxxxxxxxx\";\nfor i in 0..20 { s += s; }",
+            "a string has at most 65536 bytes",
+        ),
+        (
+            "let a = [];\na.pad(2000000, 0);",
+            "a list has at most 1000000 elements",
+        ),
+    ];
+    for (src, says) in cases {
+        let (_, _, message) = fails(&format!("let m = model(\"x\");\n{src}"));
+        assert!(message.contains(says), "{src}: {message}");
+    }
+}
+
+#[test]
+fn copying_steps_many_times_stops_at_the_script_step_budget() {
+    let src = "let m = model(\"x\");\nlet s = [];\ns.pad(1000, delay(ms(1)));\n\
+               let all = [];\nfor i in 0..5000 { all.push(branch(0.5, s)); }";
+    let (line, _, message) = fails(src);
+    assert_eq!(line, 5);
+    assert!(
+        message.contains("the script builds more than 1000000 steps in all"),
+        "{message}"
+    );
+}
+
+#[test]
+fn one_long_empirical_list_used_by_many_steps_is_shared_not_copied() {
+    let src = "let m = model(\"x\");\nlet big = [];\nbig.pad(100000, ms(1));\n\
+               let d = empirical(big);\nlet db = m.database(\"db\");\nlet s = [];\n\
+               for i in 0..5000 { s.push(db.read(d)); }\nm.endpoint(\"e\", 1, s);\n\
+               m.arrivals(per_sec(1));";
+    let m = ok(src);
+    let errors = validate(m).unwrap_err().0;
+    assert!(
+        errors[0]
+            .message
+            .contains("its distributions have 500005000 parts over all their uses"),
+        "{errors:?}"
     );
 }
 
@@ -762,7 +839,7 @@ fn an_endless_loop_stops_with_too_many_operations() {
     // A lower limit than the real one keeps the test fast; the mechanism is the same.
     let src = "let m = model(\"x\");\nlet i = 0;\nloop { i += 1; }";
     let Err(ScriptError::Eval { line, message, .. }) =
-        load_limited(src, FILE, Path::new("."), 100_000)
+        load_limited(src, FILE, Path::new("."), caps(100_000, 60))
     else {
         panic!("the loop was not stopped")
     };
@@ -852,7 +929,7 @@ fn an_error_inside_a_module_names_the_module_file_and_line() {
     assert_eq!(source_text.as_deref(), Some(bad));
     assert_eq!(
         message,
-        "station `s`: `servers` must be a whole number >= 1 (got 0)"
+        "station `s`: `servers` must be a whole number from 1 to 1000000 (got 0)"
     );
 }
 
@@ -896,7 +973,7 @@ fn imports_outside_the_allowed_folders_are_refused() {
 }
 
 #[test]
-fn an_import_cycle_is_an_error_not_a_crash() {
+fn an_import_cycle_is_an_error_naming_both_modules_not_a_crash() {
     let (_dir, models) = project(&[
         ("models/a.rhai", "import \"b\" as b;\n"),
         ("models/b.rhai", "import \"a\" as a;\n"),
@@ -909,6 +986,12 @@ fn an_import_cycle_is_an_error_not_a_crash() {
         panic!("the cycle was accepted")
     };
     assert!(e.to_string().contains("is a cycle"), "{e}");
+    // It names the module imported, the module importing it, and the chain between them.
+    let (a, b) = (models.join("a.rhai"), models.join("b.rhai"));
+    let (a, b) = (a.display(), b.display());
+    let want = format!("{b} imports {a}, which is still being loaded ({a} -> {b} -> {a})");
+    assert!(e.to_string().contains(&want), "{e}");
+    assert_eq!(e.location().map(|l| (l.0, l.1)), Some((b.to_string(), 1)));
 }
 
 #[cfg(unix)]
@@ -984,6 +1067,136 @@ fn handles_and_values_print_readably() {
         got,
         "external `psp` app `a` exponential(mean 5 ms) call `psp`"
     );
+}
+
+// ---- ranges and whole-model rules ---------------------------------------------------------
+
+#[test]
+fn durations_and_rates_stop_at_their_documented_maxima() {
+    assert_eq!(eval::<f64>("sec(1e9).seconds").unwrap(), 1e9);
+    assert_eq!(
+        eval::<String>("(per_min(6e10)).to_string()").unwrap(),
+        "1000000000/s"
+    );
+    for (expr, says) in [
+        (
+            "days(1e300)",
+            "durations are at most 1e9 s (about 31.7 years)",
+        ),
+        ("sec(1e9) + sec(1)", "durations are at most 1e9 s"),
+        ("hours(1) * 1e6", "durations are at most 1e9 s"),
+        ("per_sec(2e9)", "rates are at most 1e9 per second"),
+        ("per_sec(1e8) * 100", "rates are at most 1e9 per second"),
+        ("per_hour(-1)", "rates must be finite and >= 0"),
+    ] {
+        let err = eval::<Dynamic>(expr).map(|_| ()).unwrap_err();
+        assert!(err.contains(says), "{expr}: {err}");
+    }
+}
+
+#[test]
+fn counts_beyond_their_range_give_the_range() {
+    let (_, _, message) = fails("let m = model(\"x\");\nm.users(9223372036854775807, sec(1));");
+    assert_eq!(
+        message,
+        "workload: `users` must be a whole number from 1 to 1000000 (got 9223372036854775807)"
+    );
+    let (_, _, message) =
+        fails("let m = model(\"x\");\nm.station(\"s\", #{ servers: 4294967295 });");
+    assert!(
+        message.contains("from 1 to 1000000 (got 4294967295)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_empty_stage_list_asks_for_a_stage_or_no_stages() {
+    let (line, _, message) = fails("let m = model(\"x\");\nm.scenario(\"s\", #{ stages: [] });");
+    assert_eq!(line, 2);
+    assert!(message.contains("give at least one stage"), "{message}");
+    assert!(
+        message.contains("leave `stages` out for a steady-state run"),
+        "{message}"
+    );
+}
+
+#[test]
+fn steps_nested_beyond_the_limit_are_refused_where_they_are_built() {
+    let src = "let m = model(\"x\");\nlet s = [delay(ms(1))];\n\
+               for i in 0..100 { s = [branch(0.5, s)]; }";
+    let (line, _, message) = fails(src);
+    assert_eq!(line, 3);
+    assert!(
+        message.contains("at most 32 levels are supported"),
+        "{message}"
+    );
+    let src = "let m = model(\"x\");\nlet s = delay(ms(1));\nfor i in 0..100 { s = s.times(2); }";
+    let (_, _, message) = fails(src);
+    assert!(message.contains("at most 32 levels"), "{message}");
+}
+
+#[test]
+fn model_wide_errors_point_at_the_model_call() {
+    let m = ok("let x = 1;\nlet m = model(\"x\");");
+    let errors = validate(m).unwrap_err().0;
+    let lines: Vec<_> = errors
+        .iter()
+        .map(|e| e.origin.as_ref().map(|o| o.line))
+        .collect();
+    assert_eq!(lines, vec![Some(2), Some(2)], "{errors:?}");
+    assert!(
+        errors[0].message.contains("declares no endpoint"),
+        "{errors:?}"
+    );
+    assert!(errors[1].message.contains("has no workload"), "{errors:?}");
+}
+
+#[test]
+fn a_name_declared_twice_points_at_both_declarations() {
+    let m = ok(
+        "let m = model(\"x\");\nlet a = m.station(\"s\", #{ service: ms(1) });\n\
+                m.endpoint(\"e\", 1, [a.visit()]);\nm.endpoint(\"e\", 1, [a.visit()]);\n\
+                m.station(\"s\");\nm.arrivals(per_sec(1));",
+    );
+    let errors = validate(m).unwrap_err().0;
+    let said: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        said.contains(&"station `s`: another resource already has this name (first declared at line 2); names must be unique".to_string()),
+        "{said:?}"
+    );
+    assert!(
+        said.contains(&"endpoint `e`: declared twice (first declared at line 3)".to_string()),
+        "{said:?}"
+    );
+    assert_eq!(errors[0].origin.as_ref().map(|o| o.line), Some(5));
+}
+
+#[test]
+fn an_endpoint_without_steps_is_refused() {
+    let m = ok("let m = model(\"x\");\nm.endpoint(\"empty\", 1, []);\nm.arrivals(per_sec(1));");
+    let errors = validate(m).unwrap_err().0;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].to_string(),
+        "endpoint `empty`: has no steps: give it at least one step, e.g. [api.compute(ms(5))] or [delay(ms(5))]"
+    );
+}
+
+#[test]
+fn a_step_longer_than_its_scenario_is_a_warning_not_an_error() {
+    let m = ok(
+        "let m = model(\"x\");\nm.endpoint(\"stuck\", 1, [delay(sec(1e9))]);\n\
+                m.arrivals(per_sec(1));\nm.scenario(\"x\", #{ duration: hours(1) });",
+    );
+    let c = validate(m).expect("a long step is allowed");
+    let said: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        said,
+        vec![
+            "endpoint `stuck`: a `delay` step's mean of 31.7 years exceeds scenario `x`'s run of 60 min: its requests will not finish within the run"
+        ]
+    );
+    assert_eq!(c.warnings[0].origin.as_ref().map(|o| o.line), Some(2));
 }
 
 // ---- documentation --------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 //! Durations and rates in the language: constructors with explicit units, arithmetic that can
-//! never produce a negative or NaN duration, comparisons and readable printing.
+//! never produce a negative or NaN duration nor leave the documented ranges (durations up to
+//! `model::MAX_DURATION_S`, rates up to `model::MAX_RATE_PER_S`), comparisons and readable
+//! printing.
 
 use super::values::{Duration, Rate, Res, number};
 use crate::model::units::{fmt_duration, sig3};
@@ -43,13 +45,7 @@ fn register_constructors(engine: &mut Engine) {
     for (name, per) in RATE_UNITS {
         engine.register_fn(name, move |x: Dynamic| -> Res<Rate> {
             let n = number(&x, name)?;
-            if !(n.is_finite() && n >= 0.0) {
-                return Err(format!(
-                    "`{name}({x})` is not a valid rate: rates must be finite and >= 0"
-                )
-                .into());
-            }
-            Ok(Rate(n / per))
+            Ok(Rate::checked(n / per, || format!("`{name}({x})`"))?)
         });
     }
 }
@@ -91,11 +87,7 @@ fn register_duration_comparisons(engine: &mut Engine) {
 }
 
 fn rate_op(per_s: f64, r: Rate, k: impl std::fmt::Display) -> Res<Rate> {
-    if per_s.is_finite() && per_s >= 0.0 {
-        Ok(Rate(per_s))
-    } else {
-        Err(format!("`{r} * {k}` is not a valid rate: rates must be finite and >= 0").into())
-    }
+    Ok(Rate::checked(per_s, || format!("`{r} * {k}`"))?)
 }
 
 fn register_rate_arithmetic(engine: &mut Engine) {

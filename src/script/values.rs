@@ -6,8 +6,13 @@
 //! Durations carry their unit in their type: a bare number where a duration is expected is an
 //! error, never a silent "seconds".
 
-use crate::model::{Dist, Step};
+use crate::model::{
+    Dist, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NAME_CHARS, MAX_NESTING, MAX_RATE_PER_S,
+    MAX_RATE_TEXT, MAX_SCRIPT_STEPS, Step,
+};
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map};
+use std::cell::Cell;
+use std::rc::Rc;
 
 /// Result of a registered native function: Rhai fills in the position of the call.
 pub(crate) type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -15,36 +20,98 @@ pub(crate) type Res<T> = Result<T, Box<EvalAltResult>>;
 /// Name of the native function an external handle (a curried `Fn`) calls on `ext.call(…)`.
 pub(crate) const EXTERNAL_CALL_FN: &str = "external_call";
 
-/// A span of time in seconds; finite and >= 0 by construction.
+/// A span of time in seconds; finite, >= 0 and at most [`MAX_DURATION_S`] by construction.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub(crate) struct Duration(pub f64);
 
 impl Duration {
     /// Checks a computed duration; `expr` describes the computation for the message.
     pub(crate) fn checked(seconds: f64, expr: impl FnOnce() -> String) -> Result<Self, String> {
-        if seconds.is_finite() && seconds >= 0.0 {
-            Ok(Duration(seconds))
-        } else {
-            let got = crate::model::units::fmt_duration(seconds);
-            Err(format!(
-                "{} is not a valid duration ({got}): durations must be finite and >= 0",
-                expr()
-            ))
+        let got = || crate::model::units::fmt_duration(seconds);
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(format!(
+                "{} is not a valid duration ({}): durations must be finite and >= 0",
+                expr(),
+                got()
+            ));
         }
+        if seconds > MAX_DURATION_S {
+            return Err(format!(
+                "{} is not a valid duration ({} s): durations are at most {MAX_DURATION_TEXT}, \
+                 beyond which event times lose microsecond resolution",
+                expr(),
+                crate::model::units::plain_number(seconds)
+            ));
+        }
+        Ok(Duration(seconds))
     }
 }
 
-/// Events per second; finite and >= 0 by construction.
+/// Events per second; finite, >= 0 and at most [`MAX_RATE_PER_S`] by construction.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub(crate) struct Rate(pub f64);
+
+impl Rate {
+    /// Checks a computed rate; `expr` describes the computation for the message.
+    pub(crate) fn checked(per_s: f64, expr: impl FnOnce() -> String) -> Result<Self, String> {
+        if !(per_s.is_finite() && per_s >= 0.0) {
+            return Err(format!(
+                "{} is not a valid rate: rates must be finite and >= 0",
+                expr()
+            ));
+        }
+        if per_s > MAX_RATE_PER_S {
+            return Err(format!(
+                "{} is not a valid rate ({per_s:.3e} per second): rates are at most {MAX_RATE_TEXT}",
+                expr()
+            ));
+        }
+        Ok(Rate(per_s))
+    }
+}
 
 /// A validated distribution (the model's own type, wrapped so Rhai can hold it).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ScriptDist(pub Dist);
 
-/// One step of an endpoint's flow.
+/// One step of an endpoint's flow, shared: Rhai copies a value each time it is stored or
+/// passed, and a step may hold many others.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ScriptStep(pub Step);
+pub(crate) struct ScriptStep(pub Rc<Step>);
+
+/// The steps a script may still build, copies included ([`MAX_SCRIPT_STEPS`] at the start):
+/// shared by every function that copies steps into a new one.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget(Rc<Cell<usize>>);
+
+impl Budget {
+    pub(crate) fn new() -> Budget {
+        Budget(Rc::new(Cell::new(MAX_SCRIPT_STEPS)))
+    }
+
+    /// Takes the steps of `list` (counted before they are copied) out of the budget.
+    fn spend(&self, list: &[&Step]) -> Result<(), String> {
+        let left = self.0.get();
+        let mut n = 0_usize;
+        for s in list {
+            n = n.saturating_add(Step::count_within(std::slice::from_ref(*s), left));
+            if n > left {
+                return Err(format!(
+                    "the script builds more than {MAX_SCRIPT_STEPS} steps in all, copies \
+                     included (branch(p, steps) copies `steps`): build each list of steps once"
+                ));
+            }
+        }
+        self.0.set(left - n);
+        Ok(())
+    }
+
+    /// A copy of one step, paid for.
+    pub(crate) fn copy(&self, s: &Step) -> Result<Step, String> {
+        self.spend(&[s])?;
+        Ok(s.clone())
+    }
+}
 
 /// What kind of resource a handle names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +251,19 @@ pub(crate) fn text(v: &Dynamic, what: &str) -> Result<String, String> {
     }
 }
 
+/// A name (of the model, a resource, an endpoint, a scenario): a string of at most
+/// [`MAX_NAME_CHARS`] characters.
+pub(crate) fn name(v: &Dynamic, what: &str) -> Result<String, String> {
+    let s = text(v, what)?;
+    let chars = s.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "`{what}` is {chars} characters long; a name has at most {MAX_NAME_CHARS}"
+        ));
+    }
+    Ok(s)
+}
+
 /// A duration in seconds; a bare number is refused because its unit would be a guess.
 pub(crate) fn duration(v: &Dynamic, what: &str) -> Result<f64, String> {
     if let Some(d) = v.read_lock::<Duration>() {
@@ -238,15 +318,17 @@ pub(crate) fn probability(v: &Dynamic, what: &'static str) -> Result<f64, String
     crate::model::probability(what, number(v, what)?).map_err(|e| e.to_string())
 }
 
-/// A list of steps; an element that is not a step is named by its index.
-pub(crate) fn steps(v: &Dynamic, what: &str) -> Result<Vec<Step>, String> {
+/// A list of steps, copied out of the script's values and paid for from `budget`; an element
+/// that is not a step is named by its index.
+pub(crate) fn steps(v: &Dynamic, what: &str, budget: &Budget) -> Result<Vec<Step>, String> {
     let Some(list) = v.read_lock::<Array>() else {
         return Err(format!(
             "`{what}` must be a list of steps like [db.read(ms(5))], got {}",
             kind(v)
         ));
     };
-    list.iter()
+    let shared = list
+        .iter()
         .enumerate()
         .map(|(i, s)| match s.read_lock::<ScriptStep>() {
             Some(s) => Ok(s.0.clone()),
@@ -255,7 +337,23 @@ pub(crate) fn steps(v: &Dynamic, what: &str) -> Result<Vec<Step>, String> {
                 kind(s)
             )),
         })
-        .collect()
+        .collect::<Result<Vec<Rc<Step>>, String>>()?;
+    let depth = shared.iter().map(|s| s.depth()).max().unwrap_or(0);
+    nesting(depth, what)?;
+    budget.spend(&shared.iter().map(|s| &**s).collect::<Vec<_>>())?;
+    Ok(shared.iter().map(|s| Step::clone(s)).collect())
+}
+
+/// Refuses steps nested deeper than [`MAX_NESTING`] (a script loop can build any depth).
+pub(crate) fn nesting(depth: usize, what: &str) -> Result<(), String> {
+    if depth < MAX_NESTING {
+        return Ok(());
+    }
+    Err(format!(
+        "`{what}` would nest steps {} deep (branches, cache misses and repeats inside one \
+         another); at most {MAX_NESTING} levels are supported",
+        depth + 1
+    ))
 }
 
 /// A handle of the given kind.
@@ -375,6 +473,21 @@ mod tests {
         assert!(Duration::checked(-1.0, || "x".into()).is_err());
         assert!(Duration::checked(f64::NAN, || "x".into()).is_err());
         assert_eq!(Duration::checked(0.0, || "x".into()), Ok(Duration(0.0)));
+    }
+
+    #[test]
+    fn durations_stop_at_the_documented_maximum() {
+        assert_eq!(Duration::checked(1e9, || "x".into()), Ok(Duration(1e9)));
+        let err = Duration::checked(1e9 + 1.0, || "`x`".into()).unwrap_err();
+        assert!(err.contains("at most 1e9 s (about 31.7 years)"), "{err}");
+    }
+
+    #[test]
+    fn rates_stop_at_one_per_nanosecond() {
+        assert_eq!(Rate::checked(1e9, || "x".into()), Ok(Rate(1e9)));
+        assert!(Rate::checked(1e9 * 1.000_001, || "x".into()).is_err());
+        assert!(Rate::checked(f64::NAN, || "x".into()).is_err());
+        assert!(Rate::checked(-1.0, || "x".into()).is_err());
     }
 
     #[test]

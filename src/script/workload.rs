@@ -2,7 +2,10 @@
 
 use super::builder::{ModelHandle, earlier};
 use super::values::*;
-use crate::model::{Arrivals, Settings, Slo, Target, Workload, count, positive, probability};
+use crate::model::{
+    Arrivals, MAX_IN_FLIGHT, MAX_USERS, Settings, Slo, Target, Workload, count, positive,
+    probability,
+};
 use rhai::{Dynamic, Engine, NativeCallContext};
 
 pub(crate) fn register(engine: &mut Engine) {
@@ -38,7 +41,7 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn(
         "slo",
         |ctx: NativeCallContext, m: &mut ModelHandle, e: Dynamic, o: Dynamic| -> Res<()> {
-            slo(&ctx, m, Some(text(&e, "endpoint name")?), &o)
+            slo(&ctx, m, Some(name(&e, "endpoint name")?), &o)
         },
     );
     engine.register_fn("settings", |m: &mut ModelHandle, o: Dynamic| {
@@ -58,11 +61,11 @@ fn users(
 }
 
 fn closed(n: &Dynamic, think: &Dynamic, o: &Opts) -> Result<Workload, String> {
-    let users = count("users", integer(n, "users")?, 1).map_err(msg)?;
+    let users = count("users", integer(n, "users")?, 1, MAX_USERS).map_err(msg)?;
     Ok(Workload::Closed {
         users,
         think: dist(think, "think")?,
-        on_start: o.text("on_start")?,
+        on_start: o.get("on_start").map(|v| name(v, "on_start")).transpose()?,
     })
 }
 
@@ -132,13 +135,13 @@ fn slo(ctx: &NativeCallContext, m: &ModelHandle, endpoint: Option<String>, o: &D
     let targets = for_item(&item, targets(&o))?;
     let apdex_t_s = for_item(&item, positive_duration(&o, "apdex_t"))?;
     let origin = Some(m.origin(ctx));
-    m.0.borrow_mut().model.slos.push(Slo {
+    let s = Slo {
         endpoint,
         targets,
         apdex_t_s,
         origin,
-    });
-    Ok(())
+    };
+    Ok(for_item(&item, m.add_slo(s))?)
 }
 
 /// The targets in a fixed order (latencies by percentile, then rates, then Apdex).
@@ -184,7 +187,7 @@ fn settings(m: &ModelHandle, o: &Dynamic) -> Res<()> {
 
 fn apply_settings(o: &Opts, s: &mut Settings) -> Result<(), String> {
     if let Some(n) = o.opt_count("max_in_flight")? {
-        s.max_in_flight = count("max_in_flight", n, 1).map_err(msg)?;
+        s.max_in_flight = count("max_in_flight", n, 1, MAX_IN_FLIGHT).map_err(msg)?;
     }
     if let Some(w) = positive_duration(o, "window")? {
         s.window_s = Some(w);

@@ -40,6 +40,17 @@ where
         .expect("capsim starts")
 }
 
+/// The 1-based number of the first line of `file` (under the repository) containing `text`,
+/// outside comments (each error fixture opens with one saying what is wrong).
+pub(crate) fn line_of(file: &str, text: &str) -> u32 {
+    let source = std::fs::read_to_string(repo().join(file)).expect("a readable file");
+    let index = source
+        .lines()
+        .position(|l| !l.trim_start().starts_with("//") && l.contains(text))
+        .unwrap_or_else(|| panic!("no `{text}` in {file}"));
+    u32::try_from(index + 1).expect("a line number")
+}
+
 pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -236,7 +247,7 @@ fn run_exits_1_on_a_model_error_and_writes_nothing() {
     let o = capsim(["run", model, "--replications", "2", "-q", "-o", arg(&out)]);
     assert_exit(&o, 1);
     assert!(
-        stderr(&o).contains("`servers` must be a whole number >= 1"),
+        stderr(&o).contains("`servers` must be a whole number from 1 to 1000000"),
         "{}",
         stderr(&o)
     );

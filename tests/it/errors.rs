@@ -2,7 +2,7 @@
 //! line and the problem, in both error formats. One fixture per mistake, in
 //! `tests/fixtures/errors/`; `capsim check` loads and validates exactly as `capsim run` does.
 
-use crate::cli::{assert_exit, capsim, repo, stderr};
+use crate::cli::{assert_exit, capsim, line_of, stderr};
 use std::time::{Duration, Instant};
 
 const DIR: &str = "tests/fixtures/errors";
@@ -46,16 +46,6 @@ fn assert_reported_at(model: &str, file: &str, line: u32, message: &str) -> (Str
 fn assert_reported(name: &str, line: u32, message: &str) -> (String, String) {
     let path = format!("{DIR}/{name}");
     assert_reported_at(&path, &path, line, message)
-}
-
-/// The 1-based number of the first line of `file` (under the repository) containing `text`.
-fn line_of(file: &str, text: &str) -> u32 {
-    let source = std::fs::read_to_string(repo().join(file)).expect("a readable file");
-    let index = source
-        .lines()
-        .position(|l| l.contains(text))
-        .unwrap_or_else(|| panic!("no `{text}` in {file}"));
-    u32::try_from(index + 1).expect("a line number")
 }
 
 #[test]
@@ -127,7 +117,7 @@ fn a_station_with_zero_servers_is_refused() {
     assert_reported(
         "zero_servers.rhai",
         3,
-        "station `server`: `servers` must be a whole number >= 1 (got 0)",
+        "station `server`: `servers` must be a whole number from 1 to 1000000 (got 0)",
     );
 }
 

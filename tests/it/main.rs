@@ -3,6 +3,7 @@
 mod analytic;
 mod cli;
 mod conservation;
+mod corpus;
 mod determinism;
 mod errors;
 mod memory;
