@@ -8,6 +8,9 @@
 //!
 //! - `mmc/mm3`: `benches/peers/mm3.rhai` (M/M/3, rho = 0.85), horizon for ~2e6 events.
 //! - `ebook/normal`: `models/ebook.rhai`, scenario `normal` (its whole 30-min stage profile).
+//! - `cores/{ps,fcfs}-{normal,max}`: the cost of processor-sharing cores (the default) against
+//!   first-come-first-served ones, on the ebook model's `normal` (50 users, cores 5 % busy)
+//!   and `max` (500 users, cores 45 % busy, up to 5 runnable steps on 2 cores) scenarios.
 //! - `events_scaling/{1e5,1e6,1e7,1e8}`: M/M/3 with horizons for ~1e5 .. 1e8 events; events/s
 //!   should be flat (cost linear in the number of events).
 //!
@@ -123,6 +126,33 @@ fn ebook(c: &mut Criterion) {
     single(c, "ebook", "normal", &ebook, &plan);
 }
 
+/// The ebook model with its app's cores shared first come first served.
+fn ebook_fcfs() -> Loaded {
+    let ebook = load("models/ebook.rhai");
+    let mut model = ebook.checked.model;
+    for r in &mut model.resources {
+        if let capsim::model::ResourceKind::App(a) = &mut r.kind {
+            a.scheduling = capsim::model::CoreScheduling::Fcfs;
+        }
+    }
+    let checked = capsim::model::validate(model).expect("still valid");
+    let prog = Program::compile(&checked);
+    Loaded { checked, prog }
+}
+
+fn cores(c: &mut Criterion) {
+    let (ps, fcfs) = (load("models/ebook.rhai"), ebook_fcfs());
+    let mut g = flat_group(c, "cores");
+    g.measurement_time(Duration::from_secs(8));
+    for scenario in ["normal", "max"] {
+        for (label, m) in [("ps", &ps), ("fcfs", &fcfs)] {
+            let plan = m.plan(scenario, None);
+            bench_plan(&mut g, &format!("{label}-{scenario}"), m, &plan);
+        }
+    }
+    g.finish();
+}
+
 fn events_scaling(c: &mut Criterion) {
     let mm3 = load("benches/peers/mm3.rhai");
     let mut g = flat_group(c, "events_scaling");
@@ -139,5 +169,5 @@ fn events_scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mmc, ebook, events_scaling);
+criterion_group!(benches, mmc, ebook, cores, events_scaling);
 criterion_main!(benches);

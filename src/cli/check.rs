@@ -55,11 +55,12 @@ fn topology(out: &mut String, c: &Checked) {
                 p.workers
             ),
             ResourceKind::App(a) => format!(
-                "{} instance(s) x {} {} worker(s), {} cpu(s), backlog {}{}",
+                "{} instance(s) x {} {} worker(s), {} cpu(s) ({}), backlog {}{}",
                 a.instances,
                 a.workers,
                 a.mode.word(),
                 a.cpus,
+                a.scheduling.word(),
                 cap(a.backlog),
                 a.pool.as_ref().map_or(String::new(), |p| format!(
                     ", pool {} ({} scope)",

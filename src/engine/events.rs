@@ -26,6 +26,9 @@ pub enum Kind {
     Window,
     /// End of the warm-up.
     Reset,
+    /// A compute step on processor-sharing cores is done (`a`: the cores, `b`: the departure's
+    /// generation).
+    CoreDone,
 }
 
 /// One scheduled event, packed into three 64-bit words (a layout the heap moves cheaply):
@@ -51,7 +54,8 @@ impl Event {
             5 => Kind::WaitTimeout,
             6 => Kind::Retry,
             7 => Kind::Window,
-            _ => Kind::Reset,
+            8 => Kind::Reset,
+            _ => Kind::CoreDone,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod observer;
 pub mod program;
 pub mod rng;
 pub mod sampler;
+pub mod sharing;
 pub mod sim;
 pub mod workload;
 

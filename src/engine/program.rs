@@ -7,8 +7,8 @@
 
 use super::sampler::Sampler;
 use crate::model::{
-    AppSpec, Checked, DatabaseSpec, Dist, Policy, PoolScope, QueryOp, ResourceKind, Step,
-    WorkerMode,
+    AppSpec, Checked, CoreScheduling, DatabaseSpec, Dist, Policy, PoolScope, QueryOp, ResourceKind,
+    Step, WorkerMode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +48,9 @@ pub struct ResourceInfo {
     pub queue_cap: u32,
     /// Longest wait before an error, seconds (infinite when none).
     pub timeout_s: f64,
+    /// Its servers are shared by processor sharing (an app's cores): no queue, every holder
+    /// progresses at `min(1, units / holders)`.
+    pub shared: bool,
 }
 
 /// Which resource an instruction uses.
@@ -80,6 +83,12 @@ pub enum Op {
     },
     /// Give back the most recently acquired unit.
     Release,
+    /// Run a draw of `sampler` of work on a processor-sharing resource (an app's cores): no
+    /// wait for a server, the work progresses at the resource's share of its cores.
+    Share {
+        res: Sel,
+        sampler: u32,
+    },
     /// Hold everything held for a draw of `sampler`.
     Hold {
         sampler: u32,
@@ -304,6 +313,7 @@ impl<'c> Compiler<'c> {
             units,
             queue_cap,
             timeout_s: f64::INFINITY,
+            shared: false,
         };
         self.resource(info)
     }
@@ -374,6 +384,7 @@ impl<'c> Compiler<'c> {
                     units,
                     queue_cap: queue,
                     timeout_s,
+                    shared: false,
                 };
                 let id = c.resource(info);
                 base.get_or_insert(id);
@@ -397,6 +408,10 @@ impl<'c> Compiler<'c> {
             UNLIMITED,
             f64::INFINITY,
         );
+        let shared = a.scheduling == CoreScheduling::ProcessorSharing;
+        for r in &mut self.p.resources[cpu as usize..(cpu + a.instances) as usize] {
+            r.shared = shared;
+        }
         let pool = a.pool.as_ref().map(|p| {
             let timeout = p.timeout_s.unwrap_or(f64::INFINITY);
             per_instance(self, "pool", ResKind::Pool, p.size, UNLIMITED, timeout)
@@ -594,15 +609,18 @@ impl<'c> Compiler<'c> {
                     .expect("validated: compute runs on the endpoint's app")
                     as usize];
                 let (workers, cpu) = (g.workers, g.cpu);
+                let shared = self.p.resources[cpu as usize].shared;
                 let sm = self.sampler(demand, site);
                 if !ctx.sync {
                     self.emit(Op::Acquire {
                         res: Sel::Instance(workers),
                     });
                 }
-                self.emit(Op::Serve {
-                    res: Sel::Instance(cpu),
-                    sampler: sm,
+                let res = Sel::Instance(cpu);
+                self.emit(if shared {
+                    Op::Share { res, sampler: sm }
+                } else {
+                    Op::Serve { res, sampler: sm }
                 });
                 if !ctx.sync {
                     self.emit(Op::Release);

@@ -11,6 +11,7 @@ use super::observer::{ErrorKind, Observer, Outcome};
 use super::program::{Op, Program, Sel, Source};
 use super::rng::{Rng, stream, stream_key};
 use super::sampler::{Sampler, unit};
+use super::sharing::{Departure, SharedCores};
 use super::workload::ScenarioPlan;
 use crate::model::Policy;
 use rand_distr::{Distribution, Exp1};
@@ -144,6 +145,9 @@ pub struct Sim<'p, O: Observer> {
     free: Vec<u32>,
     live: u32,
     res: Vec<Res>,
+    /// Processor-sharing cores, and per resource its index among them (or `NONE`).
+    shares: Vec<SharedCores>,
+    share_of: Vec<u32>,
     rngs: Vec<Rng>,
     ready: VecDeque<u32>,
     inst_load: Vec<u32>,
@@ -195,6 +199,19 @@ impl<'p, O: Observer> Sim<'p, O> {
                 queue: VecDeque::new(),
             })
             .collect();
+        let mut shares = Vec::new();
+        let share_of = prog
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(id, r)| {
+                if !r.shared {
+                    return NONE;
+                }
+                shares.push(SharedCores::new(id as u32, r.units));
+                (shares.len() - 1) as u32
+            })
+            .collect();
         Sim {
             prog,
             plan,
@@ -205,6 +222,8 @@ impl<'p, O: Observer> Sim<'p, O> {
             free: Vec::new(),
             live: 0,
             res,
+            shares,
+            share_of,
             rngs,
             ready: VecDeque::new(),
             inst_load: vec![0; prog.instances as usize],
@@ -301,6 +320,7 @@ impl<'p, O: Observer> Sim<'p, O> {
                 }
             }
             Kind::Reset => self.obs.reset(self.now),
+            Kind::CoreDone => self.core_done(ev.a(), ev.b()),
         }
     }
 
@@ -670,6 +690,14 @@ impl<'p, O: Observer> Sim<'p, O> {
                 at_mut(&mut self.reqs, r).pc += 1;
                 self.spawn(entry);
             }
+            Op::Share { res, sampler } => {
+                let id = self.resolve(res, r);
+                let work = self.draw(sampler);
+                let k = *at(&self.share_of, id);
+                let next = at_mut(&mut self.shares, k).arrive(self.now, r, work);
+                self.share_changed(k, next);
+                return false;
+            }
             Op::Serve { .. } | Op::End => unreachable!("handled by advance"),
         }
         true
@@ -715,6 +743,35 @@ impl<'p, O: Observer> Sim<'p, O> {
             return self.complete(r);
         }
         self.advance(r);
+    }
+
+    /// A compute step on shared cores `k` may be done: the request goes on past its `Share`.
+    fn core_done(&mut self, k: u32, generation: u32) {
+        let Some((job, next)) = at_mut(&mut self.shares, k).depart(self.now, generation) else {
+            return; // superseded by a later arrival or departure
+        };
+        self.share_changed(k, next);
+        let id = at(&self.shares, k).res;
+        // The time it was runnable but not running: its wait for a core.
+        let delay = (self.now - job.since - job.work).max(0.0);
+        self.obs.resource_wait(id, delay);
+        let q = at_mut(&mut self.reqs, job.req);
+        q.pc += 1;
+        if *at(&self.prog.ops, q.pc) == Op::End {
+            return self.complete(job.req);
+        }
+        self.advance(job.req);
+    }
+
+    /// Reports shared cores `k`'s new levels and schedules their next departure, if it moved.
+    fn share_changed(&mut self, k: u32, next: Option<Departure>) {
+        let cores = at(&self.shares, k);
+        let (busy, waiting) = cores.levels();
+        let id = cores.res;
+        self.obs.resource_level(id, self.now, busy, waiting);
+        if let Some(d) = next {
+            self.events.push(d.time_s, Kind::CoreDone, k, d.generation);
+        }
     }
 
     /// Starts a `Serve`: the request waits for a server of `res`, or starts its service.

@@ -204,6 +204,45 @@ impl WorkerMode {
     }
 }
 
+/// How an app instance's cores are shared among the compute steps that want them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoreScheduling {
+    /// As an operating system time-slices runnable processes: each of `n` runnable compute
+    /// steps progresses at `min(1, cpus / n)` of a core, so a short step is slowed by a long one
+    /// rather than queued behind it (gunicorn's workers are processes Linux shares the cores
+    /// among).
+    #[default]
+    ProcessorSharing,
+    /// A step waits for a free core and then holds it until it is done, first come first
+    /// served.
+    Fcfs,
+}
+
+impl CoreScheduling {
+    pub const CHOICES: &'static str = "processor_sharing (alias ps), fcfs";
+
+    /// The word a script writes for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            CoreScheduling::ProcessorSharing => "processor_sharing",
+            CoreScheduling::Fcfs => "fcfs",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<CoreScheduling, SpecError> {
+        match s {
+            "processor_sharing" | "ps" => Ok(CoreScheduling::ProcessorSharing),
+            "fcfs" => Ok(CoreScheduling::Fcfs),
+            _ => Err(SpecError::Choice {
+                what: "core scheduling",
+                value: s.to_string(),
+                choices: CoreScheduling::CHOICES,
+            }),
+        }
+    }
+}
+
 /// When a request takes its pooled DB connection and gives it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -284,6 +323,9 @@ pub struct AppSpec {
     pub backlog: Option<u32>,
     pub cpus: u32,
     pub mode: WorkerMode,
+    /// How the cores are shared (processor sharing unless the model says `fcfs`).
+    #[serde(default)]
+    pub scheduling: CoreScheduling,
     pub pool: Option<PoolSpec>,
     pub memory: Option<MemorySpec>,
 }
@@ -306,6 +348,7 @@ impl AppSpec {
                 .transpose()?,
             cpus: count("cpus", cpus, 1, MAX_PARALLEL)?,
             mode,
+            scheduling: CoreScheduling::default(),
             pool,
             memory,
         })

@@ -9,7 +9,11 @@ use crate::stats::{Figure, WindowSummary};
 use serde::{Deserialize, Serialize};
 
 /// How the figures are defined (they change the numbers, so they travel with them).
-pub const SEMANTICS: [(&str, &str); 10] = [
+pub const SEMANTICS: [(&str, &str); 11] = [
+    (
+        "cores",
+        "an app's cores are shared by processor sharing unless it says scheduling: fcfs: each of n runnable compute steps progresses at min(1, cpus / n); the cpu queue is the runnable steps beyond the cores, its wait the time runnable but not running",
+    ),
     (
         "latency",
         "response time of successful responses as the client sees it, and the age of every request still waiting for its response when the run ended (right-censored: at least that slow); errors are counted in error_rate",

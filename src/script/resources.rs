@@ -27,6 +27,7 @@ const RESOURCES: [(&str, Kind, &[&str], Build); 7] = [
             "cpus",
             "backlog",
             "mode",
+            "scheduling",
             "pool",
             "memory",
         ],
@@ -133,7 +134,10 @@ fn app(o: &Opts) -> Result<ResourceKind, String> {
         pool,
         memory,
     );
-    Ok(ResourceKind::App(spec.map_err(msg)?))
+    let mut spec = spec.map_err(msg)?;
+    spec.scheduling =
+        CoreScheduling::parse(&o.text_or("scheduling", "processor_sharing")?).map_err(msg)?;
+    Ok(ResourceKind::App(spec))
 }
 
 fn pool(v: &Dynamic) -> Result<PoolSpec, String> {

@@ -9,5 +9,6 @@ mod errors;
 mod memory;
 mod models;
 mod rigor;
+mod sharing;
 mod support;
 mod trust;
