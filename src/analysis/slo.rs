@@ -92,16 +92,29 @@ pub fn percentile_label(percentile: f64) -> String {
 /// upper limit.
 type Compared = (String, String, Estimate, &'static str, f64, bool);
 
+/// The k6-style label of a target: `p(95) < 200ms`, `error_rate < 0.1%`,
+/// `availability >= 99.9%`, `apdex >= 0.95`.
+pub fn label(t: &Target) -> String {
+    match *t {
+        Target::Latency { percentile, max_s } => {
+            format!("{} < {}", percentile_label(percentile), fmt_ms(max_s * 1e3))
+        }
+        Target::ErrorRate { max } => format!("error_rate < {}", fmt_pct(max)),
+        Target::Availability { min } => format!("availability >= {}", fmt_pct(min)),
+        Target::Apdex { min } => format!("apdex >= {min}"),
+    }
+}
+
 fn compared(slo: &Slo, t: &Target, agg: &Aggregate) -> Option<Compared> {
     let scope = match &slo.endpoint {
         Some(e) => Scope::Endpoint(e.clone()),
         None => Scope::Global,
     };
     let find = |metric: &str| agg.schema.find(&scope, metric).map(|i| agg.estimate(i));
+    let label = label(t);
     Some(match *t {
         Target::Latency { percentile, max_s } => {
             let metric = latency_metric(percentile);
-            let label = format!("{} < {}", percentile_label(percentile), fmt_ms(max_s * 1e3));
             (
                 label,
                 metric.clone(),
@@ -111,27 +124,20 @@ fn compared(slo: &Slo, t: &Target, agg: &Aggregate) -> Option<Compared> {
                 true,
             )
         }
-        Target::ErrorRate { max } => {
-            let label = format!("error_rate < {}", fmt_pct(max));
-            (
-                label,
-                "error_rate".into(),
-                find("error_rate")?,
-                "ratio",
-                max,
-                true,
-            )
-        }
+        Target::ErrorRate { max } => (
+            label,
+            "error_rate".into(),
+            find("error_rate")?,
+            "ratio",
+            max,
+            true,
+        ),
         Target::Availability { min } => {
             let e = find("error_rate")?;
             let v = Estimate::new(1.0 - e.mean, 1.0 - e.ci_high, 1.0 - e.ci_low, e.n);
-            let label = format!("availability >= {}", fmt_pct(min));
             (label, "availability".into(), v, "ratio", min, false)
         }
-        Target::Apdex { min } => {
-            let label = format!("apdex >= {min}");
-            (label, "apdex".into(), find("apdex")?, "score", min, false)
-        }
+        Target::Apdex { min } => (label, "apdex".into(), find("apdex")?, "score", min, false),
     })
 }
 

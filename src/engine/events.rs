@@ -29,6 +29,8 @@ pub enum Kind {
     /// A compute step on processor-sharing cores is done (`a`: the cores, `b`: the departure's
     /// generation).
     CoreDone,
+    /// End of a stage of the load profile.
+    StageEnd,
 }
 
 /// One scheduled event, packed into three 64-bit words (a layout the heap moves cheaply):
@@ -55,7 +57,8 @@ impl Event {
             6 => Kind::Retry,
             7 => Kind::Window,
             8 => Kind::Reset,
-            _ => Kind::CoreDone,
+            9 => Kind::CoreDone,
+            _ => Kind::StageEnd,
         }
     }
 

@@ -75,6 +75,8 @@ pub trait Observer {
     fn capped(&mut self, now: f64);
     /// End of a time-series window.
     fn window_end(&mut self, now: f64);
+    /// End of a stage of the scenario's load profile (the last one ends with the run).
+    fn stage_end(&mut self, now: f64);
     /// End of the warm-up: forget everything measured so far.
     fn reset(&mut self, now: f64);
     /// End of the run.

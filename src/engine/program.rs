@@ -12,6 +12,14 @@ use crate::model::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Share of the mix from which an endpoint gets its own time series and stage figures.
+pub const TRACKED_SHARE: f64 = 0.01;
+/// Most endpoints with their own time series (memory: one small histogram per endpoint, span
+/// and replication in flight).
+pub const MAX_TRACKED: usize = 100;
+/// The series slot of an endpoint without its own time series.
+pub const UNTRACKED: u32 = u32::MAX;
+
 /// Units of a resource without a limit (an external API without a concurrency cap).
 pub const UNLIMITED: u32 = u32::MAX;
 
@@ -206,6 +214,12 @@ pub struct Program {
     pub max_in_flight: u32,
     /// Total app instances over all apps.
     pub instances: u32,
+    /// Per endpoint, its slot among the endpoints followed in time series and stages (those
+    /// with an objective or at least [`TRACKED_SHARE`] of the mix, the first [`MAX_TRACKED`] in
+    /// model order), or [`UNTRACKED`].
+    pub series_slot: Vec<u32>,
+    /// The followed endpoints' indices, by slot.
+    pub tracked: Vec<u32>,
 }
 
 impl Program {
@@ -254,6 +268,8 @@ impl<'c> Compiler<'c> {
             base_level: c.workload.base_level(),
             max_in_flight: c.model.settings.max_in_flight,
             instances: 0,
+            series_slot: Vec::new(),
+            tracked: Vec::new(),
         };
         Compiler {
             c,
@@ -271,7 +287,23 @@ impl<'c> Compiler<'c> {
         for (i, e) in self.c.model.endpoints.iter().enumerate() {
             self.compile_endpoint(i, e);
         }
+        self.track_endpoints();
         self.p
+    }
+
+    /// Chooses the endpoints followed in time series (see [`Program::series_slot`]).
+    fn track_endpoints(&mut self) {
+        let m = &self.c.model;
+        for (i, e) in m.endpoints.iter().enumerate() {
+            let objective = m.slos.iter().any(|s| s.endpoint.as_ref() == Some(&e.name));
+            let followed = objective || self.c.mix[i] >= TRACKED_SHARE;
+            if followed && self.p.tracked.len() < MAX_TRACKED {
+                self.p.series_slot.push(self.p.tracked.len() as u32);
+                self.p.tracked.push(i as u32);
+            } else {
+                self.p.series_slot.push(UNTRACKED);
+            }
+        }
     }
 
     fn stream(&mut self, name: String) -> u32 {

@@ -256,6 +256,11 @@ impl<'p, O: Observer> Sim<'p, O> {
         if self.plan.warmup_s > 0.0 {
             self.events.push(self.plan.warmup_s, Kind::Reset, 0, 0);
         }
+        for &t in &self.plan.stage_ends {
+            if t < self.plan.horizon_s {
+                self.events.push(t, Kind::StageEnd, 0, 0);
+            }
+        }
     }
 
     fn run(&mut self) -> Result<(), SimError> {
@@ -321,6 +326,7 @@ impl<'p, O: Observer> Sim<'p, O> {
             }
             Kind::Reset => self.obs.reset(self.now),
             Kind::CoreDone => self.core_done(ev.a(), ev.b()),
+            Kind::StageEnd => self.obs.stage_end(self.now),
         }
     }
 

@@ -145,6 +145,8 @@ pub struct ScenarioPlan {
     pub warmup_s: f64,
     /// Width of a time-series window.
     pub window_s: f64,
+    /// When each stage of the load profile ends, seconds (empty without stages).
+    pub stage_ends: Vec<f64>,
 }
 
 /// Most windows a time series keeps (memory stays bounded whatever the run length).
@@ -170,12 +172,21 @@ impl ScenarioPlan {
             Warmup::Fixed { seconds } => seconds.min(horizon_s),
             Warmup::Auto | Warmup::None => 0.0,
         };
+        let stage_ends = s
+            .stages
+            .iter()
+            .scan(0.0, |t, st| {
+                *t += st.duration_s;
+                Some(*t)
+            })
+            .collect();
         ScenarioPlan {
             name: s.name.clone(),
             horizon_s,
             level,
             warmup_s,
             window_s: window_width(horizon_s, window_s),
+            stage_ends,
         }
     }
 

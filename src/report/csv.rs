@@ -147,51 +147,99 @@ impl Exporter for TimeseriesCsv {
         "timeseries.csv"
     }
 
+    /// One row per scenario x window.
     fn render(&self, r: &Results) -> Result<Vec<u8>, RenderError> {
-        let e = err(self.file_name());
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let level = if r.closed_workload {
-            "active_users"
-        } else {
-            "arrival_rate_rps"
-        };
-        let mut header: Vec<String> = [
-            "scenario",
-            "window_start_s",
-            "window_end_s",
-            level,
-            "throughput_rps",
-            "p95_ms",
-            "mean_ms",
-            "error_rate",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        header.extend(
-            r.resources
-                .iter()
-                .map(|res| format!("queue_{}", column_fragment(&res.name))),
-        );
-        w.write_record(&header).map_err(&e)?;
-        for s in &r.scenarios {
-            for win in &s.timeseries {
-                let mut row = vec![
-                    s.name.clone(),
-                    num(win.start_s),
-                    num(win.end_s),
-                    num(win.level),
-                    num(win.throughput_rps),
-                    win.p95_ms.map_or(String::new(), num),
-                    win.mean_ms.map_or(String::new(), num),
-                    num(win.error_rate),
-                ];
-                row.extend(win.queue.iter().map(|q| num(*q)));
-                w.write_record(&row).map_err(&e)?;
-            }
-        }
-        finish(self.file_name(), w)
+        spans(self.file_name(), r, "window", |s| {
+            s.timeseries.iter().map(|w| (None, w)).collect()
+        })
     }
+}
+
+/// `stages.csv`: one row per scenario x stage of a load test, the same columns as
+/// `timeseries.csv` plus the stage's number and what it does.
+pub struct StagesCsv;
+
+impl Exporter for StagesCsv {
+    fn file_name(&self) -> &'static str {
+        "stages.csv"
+    }
+
+    fn render(&self, r: &Results) -> Result<Vec<u8>, RenderError> {
+        spans(self.file_name(), r, "stage", |s| {
+            s.stages
+                .iter()
+                .map(|st| (Some((st.index, st.label.as_str())), &st.span))
+                .collect()
+        })
+    }
+}
+
+type SpanRow<'a> = (Option<(usize, &'a str)>, &'a crate::stats::SpanSummary);
+
+/// Rows of spans: the span's figures, then per resource its utilization (busy servers over
+/// servers; empty for an unlimited one) and queue, then per followed endpoint its p95.
+fn spans<'a>(
+    file: &'static str,
+    r: &'a Results,
+    what: &str,
+    rows: impl Fn(&'a crate::report::results::ScenarioResults) -> Vec<SpanRow<'a>>,
+) -> Result<Vec<u8>, RenderError> {
+    let e = err(file);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let level = if r.closed_workload {
+        "active_users"
+    } else {
+        "arrival_rate_rps"
+    };
+    let mut header: Vec<String> = vec!["scenario".into()];
+    if what == "stage" {
+        header.extend(["stage".into(), "stage_does".into()]);
+    }
+    header.extend([
+        format!("{what}_start_s"),
+        format!("{what}_end_s"),
+        level.into(),
+        "throughput_rps".into(),
+        "p95_ms".into(),
+        "mean_ms".into(),
+        "error_rate".into(),
+    ]);
+    let fragment = |n: &str| column_fragment(n);
+    header.extend(
+        r.resources
+            .iter()
+            .map(|res| format!("queue_{}", fragment(&res.name))),
+    );
+    header.extend(
+        r.resources
+            .iter()
+            .map(|res| format!("utilization_{}", fragment(&res.name))),
+    );
+    header.extend(r.tracked.iter().map(|n| format!("p95_ms_{}", fragment(n))));
+    w.write_record(&header).map_err(&e)?;
+    let opt = |x: Option<f64>| x.map_or(String::new(), num);
+    for s in &r.scenarios {
+        for (stage, win) in rows(s) {
+            let mut row = vec![s.name.clone()];
+            if let Some((k, label)) = stage {
+                row.extend([k.to_string(), label.to_string()]);
+            }
+            row.extend([
+                num(win.start_s),
+                num(win.end_s),
+                num(win.level),
+                num(win.throughput_rps),
+                opt(win.p95_ms),
+                opt(win.mean_ms),
+                num(win.error_rate),
+            ]);
+            row.extend(win.queue.iter().map(|q| num(*q)));
+            row.extend(win.utilization.iter().map(|u| opt(*u)));
+            row.extend(win.endpoint_p95_ms.iter().map(|p| opt(*p)));
+            w.write_record(&row).map_err(&e)?;
+        }
+    }
+    finish(file, w)
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
     vec![
         Box::new(csv::SummaryCsv),
         Box::new(csv::TimeseriesCsv),
+        Box::new(csv::StagesCsv),
         Box::new(json::ResultsJson),
     ]
 }

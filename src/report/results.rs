@@ -1,11 +1,12 @@
 //! The results of a run as one document: what `results.json` holds and every exporter reads.
 
+use crate::analysis::breaks::{self, Bottleneck, FirstFailure, StageResult};
 use crate::analysis::capacity::{self, ScenarioLoad};
 use crate::analysis::slo::{self, SloCheck};
 use crate::engine::{Program, ResKind};
 use crate::model::{Checked, Model};
 use crate::montecarlo::{PrecisionReport, RunParams, ScenarioRun, WarmupInfo};
-use crate::stats::{Figure, WindowSummary};
+use crate::stats::{Figure, SpanSummary};
 use serde::{Deserialize, Serialize};
 
 /// How the figures are defined (they change the numbers, so they travel with them).
@@ -81,8 +82,14 @@ pub struct ScenarioResults {
     /// Requests that had no response when the runs ended.
     pub unfinished: Unfinished,
     pub slos: Vec<SloCheck>,
+    /// The busiest active resource, as measured over the whole run.
+    pub bottleneck: Option<Bottleneck>,
+    /// The first objective to fail (in a stage of a load test, or over the whole run).
+    pub first_failure: Option<FirstFailure>,
     pub figures: Vec<Figure>,
-    pub timeseries: Vec<WindowSummary>,
+    pub timeseries: Vec<SpanSummary>,
+    /// The stages of a load test, each measured on its own (empty without stages).
+    pub stages: Vec<StageResult>,
 }
 
 /// Requests still waiting for their response when the runs ended, over all replications:
@@ -151,6 +158,8 @@ pub struct Results {
     pub closed_workload: bool,
     pub semantics: Vec<(String, String)>,
     pub resources: Vec<ResourceMeta>,
+    /// The endpoints followed in time series and stages, by slot.
+    pub tracked: Vec<String>,
     pub max_in_flight: u32,
     pub scenarios: Vec<ScenarioResults>,
 }
@@ -177,8 +186,13 @@ impl Results {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             resources,
+            tracked: prog
+                .tracked
+                .iter()
+                .map(|&i| prog.endpoints[i as usize].name.clone())
+                .collect(),
             max_in_flight: prog.max_in_flight,
-            scenarios: runs.iter().map(|r| scenario(c, r, &loads)).collect(),
+            scenarios: runs.iter().map(|r| scenario(c, prog, r, &loads)).collect(),
         }
     }
 
@@ -191,7 +205,12 @@ impl Results {
     }
 }
 
-fn scenario(c: &Checked, r: &ScenarioRun, loads: &[ScenarioLoad]) -> ScenarioResults {
+fn scenario(
+    c: &Checked,
+    prog: &Program,
+    r: &ScenarioRun,
+    loads: &[ScenarioLoad],
+) -> ScenarioResults {
     let overloaded = loads
         .iter()
         .filter(|l| l.scenario == r.name && !c.workload.is_closed())
@@ -202,6 +221,14 @@ fn scenario(c: &Checked, r: &ScenarioRun, loads: &[ScenarioLoad]) -> ScenarioRes
             utilization: res.utilization.unwrap_or(f64::NAN),
         })
         .collect();
+    let slos = slo::evaluate(&c.model, &r.aggregate);
+    let stages = c
+        .scenarios
+        .iter()
+        .find(|s| s.name == r.name)
+        .map_or_else(Vec::new, |s| {
+            breaks::stages(prog, s, &c.model.slos, &r.aggregate)
+        });
     ScenarioResults {
         name: r.name.clone(),
         description: r.description.clone(),
@@ -214,8 +241,11 @@ fn scenario(c: &Checked, r: &ScenarioRun, loads: &[ScenarioLoad]) -> ScenarioRes
         precision: r.precision.clone(),
         overloaded,
         unfinished: Unfinished::of(c, &r.aggregate.pooled),
-        slos: slo::evaluate(&c.model, &r.aggregate),
+        bottleneck: breaks::bottleneck(prog, &r.aggregate),
+        first_failure: breaks::first_failure(prog, &r.aggregate, &c.model.slos, &slos, &stages),
+        slos,
         figures: r.aggregate.figures(),
         timeseries: r.aggregate.windows(),
+        stages,
     }
 }

@@ -89,8 +89,127 @@ fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
             }
         }
     }
+    breaks(out, r, s);
+    stages(out, r, s);
     endpoints(out, s);
     resources(out, r, s);
+}
+
+/// The measured bottleneck and the first objective to fail.
+fn breaks(out: &mut String, r: &Results, s: &ScenarioResults) {
+    let Some(b) = &s.bottleneck else {
+        return;
+    };
+    let _ = writeln!(out, "\n  what breaks");
+    let _ = writeln!(out, "    bottleneck: {}", bottleneck_text(b));
+    if let Some(f) = &s.first_failure {
+        let shown = |x: f64| match f.unit.as_str() {
+            "ms" => fmt_ms(x),
+            "ratio" => pct_value(x),
+            _ => sig3(x),
+        };
+        let at = match f.stage.and_then(|k| s.stages.get(k - 1)) {
+            Some(st) => format!(
+                "first in stage {} ({} {}, {}-{})",
+                st.index,
+                st.label,
+                level_unit(r),
+                clock(st.span.start_s),
+                clock(st.span.end_s),
+            ),
+            None => "over the whole run".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "    first objective to fail: {} — {at}: {} against {}",
+            f.objective,
+            shown(f.value),
+            shown(f.threshold)
+        );
+    }
+}
+
+fn bottleneck_text(b: &crate::analysis::breaks::Bottleneck) -> String {
+    let mut t = format!("{} at {} busy", b.resource, pct_value(b.utilization));
+    let mut detail = Vec::new();
+    if let Some(q) = b.queue_mean {
+        detail.push(format!("queue {}", sig3(q)));
+    }
+    if let Some(w) = b.wait_p95_ms {
+        detail.push(format!("wait p95 {}", fmt_ms(w)));
+    }
+    if !detail.is_empty() {
+        t.push_str(&format!(" ({})", detail.join(", ")));
+    }
+    if !b.saturated_held.is_empty() {
+        let held: Vec<String> = b
+            .saturated_held
+            .iter()
+            .map(|(n, u)| format!("{n} {}", pct_value(*u)))
+            .collect();
+        t.push_str(&format!(
+            "; held near 100 %: {}",
+            shorten(&held.join(", "), 140)
+        ));
+    }
+    t
+}
+
+/// `m:ss` (or `h:mm:ss`) since the start of the run.
+fn clock(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+fn level_unit(r: &Results) -> &'static str {
+    if r.closed_workload { "users" } else { "req/s" }
+}
+
+/// A load test's stages, each measured on its own: where the peak's figures show.
+fn stages(out: &mut String, r: &Results, s: &ScenarioResults) {
+    if s.stages.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n  {:<w$} {:>13} {:>8} {:>9} {:>9} {:>8}  busiest resource",
+        "stages",
+        "time",
+        level_unit(r),
+        "req/s",
+        "p95",
+        "errors",
+        w = NAME + 2
+    );
+    for st in &s.stages {
+        let sp = &st.span;
+        let busiest = st.bottleneck.as_ref().map_or("-".into(), |b| {
+            let held = match b.saturated_held.len() {
+                0 => String::new(),
+                n => format!(" (+{n} held near 100%)"),
+            };
+            format!("{} {}{held}", b.resource, pct(b.utilization))
+        });
+        let broken = if st.broken.is_empty() {
+            String::new()
+        } else {
+            format!("  ✗ {}", shorten(&st.broken.join(", "), 80))
+        };
+        let _ = writeln!(
+            out,
+            "    {} {:>13} {:>8} {:>9} {:>9} {:>8}  {busiest}{broken}",
+            dots(&format!("{} {}", st.index, st.label), NAME),
+            format!("{}-{}", clock(sp.start_s), clock(sp.end_s)),
+            sig3(sp.level),
+            sig3(sp.throughput_rps),
+            sp.p95_ms.map_or("-".into(), fmt_ms),
+            pct_value(sp.error_rate),
+        );
+    }
 }
 
 /// What a reader must know before trusting the figures: too few replications for intervals

@@ -6,7 +6,8 @@ use super::ci::{self, Estimate, Range, Upper};
 use super::figures::{Estimator, FigureKey, Pooled, Schema, ScopeCounts, WorstCase};
 use super::histogram::CdfBand;
 use super::histogram::Latency;
-use super::recorder::{Replication, WindowRecord};
+use super::recorder::Replication;
+use super::series::{SpanLatency, SpanRecord, SpanSum, SpanSummary};
 use crate::engine::Program;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +20,9 @@ pub struct RepSummary {
     pub values: Vec<f64>,
     /// One per pooled-quantile figure: what its interval needs of this replication.
     pub bands: Vec<CdfBand>,
-    pub windows: Vec<WindowRecord>,
+    pub windows: Vec<SpanRecord>,
+    #[serde(default)]
+    pub stages: Vec<SpanRecord>,
     pub events: u64,
     pub capped: u64,
 }
@@ -30,23 +33,12 @@ impl RepSummary {
             index: r.index,
             values: schema.extract(prog, r),
             bands: schema.bands(r),
-            windows: r.windows.clone(),
+            windows: r.windows.records.clone(),
+            stages: r.stages.records.clone(),
             events: r.events,
             capped: r.capped,
         }
     }
-}
-
-/// Sums over replications of one time-series window.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-struct WindowSum {
-    reps: u32,
-    end_s: f64,
-    ok: u64,
-    errors: u64,
-    latency_sum_s: f64,
-    level_mean: f64,
-    queue_mean: Vec<f64>,
 }
 
 /// One reported figure with its estimate.
@@ -56,22 +48,6 @@ pub struct Figure {
     pub key: FigureKey,
     #[serde(flatten)]
     pub estimate: Estimate,
-}
-
-/// One time-series window, averaged over replications.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WindowSummary {
-    pub start_s: f64,
-    pub end_s: f64,
-    /// Active users (closed workload) or arrival rate (open), time-averaged.
-    pub level: f64,
-    pub throughput_rps: f64,
-    /// 95th percentile of successful responses in the window (pooled over replications), ms.
-    pub p95_ms: Option<f64>,
-    pub mean_ms: Option<f64>,
-    pub error_rate: f64,
-    /// Time-averaged queue length per resource, in program order.
-    pub queue: Vec<f64>,
 }
 
 /// Replications folded so far.
@@ -86,7 +62,12 @@ pub struct Aggregate {
     pub indices: Vec<u64>,
     pub events: u64,
     pub capped: u64,
-    windows: Vec<WindowSum>,
+    windows: Vec<SpanSum>,
+    #[serde(default)]
+    stages: Vec<SpanSum>,
+    /// Servers of each resource ([`crate::engine::UNLIMITED`] for none), for utilizations.
+    #[serde(default)]
+    units: Vec<u32>,
     /// The folded replications themselves, when a shard must hand them on to a merge.
     pub kept: Option<Vec<RepSummary>>,
 }
@@ -102,6 +83,8 @@ impl Aggregate {
             events: 0,
             capped: 0,
             windows: Vec::new(),
+            stages: Vec::new(),
+            units: prog.resources.iter().map(|r| r.units).collect(),
             kept: None,
         }
     }
@@ -129,23 +112,8 @@ impl Aggregate {
         if let Some(kept) = &mut self.kept {
             kept.push(s.clone());
         }
-        if self.windows.len() < s.windows.len() {
-            self.windows.resize(s.windows.len(), WindowSum::default());
-        }
-        for (sum, w) in self.windows.iter_mut().zip(&s.windows) {
-            sum.reps += 1;
-            sum.end_s = w.end_s;
-            sum.ok += w.ok;
-            sum.errors += w.errors;
-            sum.latency_sum_s += w.latency_sum_s;
-            sum.level_mean += w.level_mean;
-            if sum.queue_mean.len() < w.queue_mean.len() {
-                sum.queue_mean.resize(w.queue_mean.len(), 0.0);
-            }
-            for (a, b) in sum.queue_mean.iter_mut().zip(&w.queue_mean) {
-                *a += b;
-            }
-        }
+        SpanSum::fold(&mut self.windows, &s.windows);
+        SpanSum::fold(&mut self.stages, &s.stages);
     }
 
     /// Folds a replication and pools its histograms.
@@ -232,48 +200,31 @@ impl Aggregate {
             .collect()
     }
 
-    pub fn windows(&self) -> Vec<WindowSummary> {
-        let mut start = 0.0;
-        self.windows
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let n = f64::from(w.reps.max(1));
-                let width = w.end_s - start;
-                let responses = (w.ok + w.errors) as f64;
-                let p95 = self
-                    .pooled
-                    .windows
-                    .get(i)
-                    .and_then(|c| c.quantile(0.95))
-                    .map(|s| 1e3 * s);
-                let out = WindowSummary {
-                    start_s: start,
-                    end_s: w.end_s,
-                    level: w.level_mean / n,
-                    throughput_rps: w.ok as f64 / n / width,
-                    p95_ms: p95,
-                    mean_ms: (w.ok > 0).then(|| 1e3 * w.latency_sum_s / w.ok as f64),
-                    error_rate: if responses > 0.0 {
-                        w.errors as f64 / responses
-                    } else {
-                        0.0
-                    },
-                    queue: w.queue_mean.iter().map(|q| q / n).collect(),
-                };
-                start = w.end_s;
-                out
-            })
-            .collect()
+    /// The time-series windows, averaged over replications.
+    pub fn windows(&self) -> Vec<SpanSummary> {
+        SpanSum::summaries(&self.windows, &self.pooled.windows, &self.units)
+    }
+
+    /// The stages of a load test, averaged over replications (empty without stages).
+    pub fn stages(&self) -> Vec<SpanSummary> {
+        SpanSum::summaries(&self.stages, &self.pooled.stages, &self.units)
+    }
+
+    /// The `q` quantile of successful responses in stage `k`, of all endpoints (`slot` None)
+    /// or of tracked endpoint `slot`, ms.
+    pub fn stage_quantile(&self, k: usize, slot: Option<usize>, q: f64) -> Option<f64> {
+        let l: &SpanLatency = self.pooled.stages.get(k)?;
+        let h = match slot {
+            None => &l.all,
+            Some(i) => l.endpoints.get(i)?,
+        };
+        h.quantile(q).map(|s| 1e3 * s)
     }
 
     /// The mean-latency series of the windows (for warm-up detection), ms; `None` where a
     /// window had no successful response.
     pub fn window_means(&self) -> Vec<Option<f64>> {
-        self.windows
-            .iter()
-            .map(|w| (w.ok > 0).then(|| w.latency_sum_s / w.ok as f64))
-            .collect()
+        self.windows.iter().map(SpanSum::mean_s).collect()
     }
 }
 

@@ -8,6 +8,7 @@
 use super::ci::Range;
 use super::histogram::{CdfBand, Coarse, Latency};
 use super::recorder::Replication;
+use super::series::{SpanLatency, pool_latency};
 use crate::engine::{ErrorKind, Program, ResKind, UNLIMITED};
 use serde::{Deserialize, Serialize};
 
@@ -373,8 +374,10 @@ pub struct Pooled {
     pub global: Latency,
     pub endpoints: Vec<Latency>,
     pub resource_waits: Vec<Latency>,
-    /// Successful-response times per time-series window.
-    pub windows: Vec<Coarse>,
+    /// Successful-response times per time-series window, and per stage.
+    pub windows: Vec<SpanLatency>,
+    #[serde(default)]
+    pub stages: Vec<SpanLatency>,
     /// Per request scope (all endpoints first, then each endpoint): what a verdict needs to
     /// know of the requests that had no response when the runs ended.
     pub counts: Vec<ScopeCounts>,
@@ -431,6 +434,7 @@ impl Pooled {
             endpoints: vec![Latency::new(); prog.endpoints.len()],
             resource_waits: vec![Latency::new(); prog.resources.len()],
             windows: Vec::new(),
+            stages: Vec::new(),
             counts: vec![ScopeCounts::default(); prog.endpoints.len() + 1],
         }
     }
@@ -445,16 +449,8 @@ impl Pooled {
         for (p, res) in self.resource_waits.iter_mut().zip(&r.resources) {
             p.add(&res.waits);
         }
-        self.add_windows(&r.window_latency);
-    }
-
-    fn add_windows(&mut self, windows: &[Coarse]) {
-        if self.windows.len() < windows.len() {
-            self.windows.resize(windows.len(), Coarse::default());
-        }
-        for (p, w) in self.windows.iter_mut().zip(windows) {
-            p.add(w);
-        }
+        pool_latency(&mut self.windows, &r.windows.latency);
+        pool_latency(&mut self.stages, &r.stages.latency);
     }
 
     /// Adds another pool (from a shard).
@@ -469,7 +465,8 @@ impl Pooled {
         for (p, o) in self.counts.iter_mut().zip(&other.counts) {
             p.merge(o);
         }
-        self.add_windows(&other.windows);
+        pool_latency(&mut self.windows, &other.windows);
+        pool_latency(&mut self.stages, &other.stages);
     }
 
     pub fn hist(&self, h: HistRef) -> &Latency {

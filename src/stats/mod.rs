@@ -7,9 +7,11 @@ pub mod figures;
 pub mod histogram;
 pub mod mser;
 pub mod recorder;
+pub mod series;
 pub mod timeavg;
 
-pub use aggregate::{Aggregate, Figure, RepSummary, WindowSummary};
+pub use aggregate::{Aggregate, Figure, RepSummary};
 pub use ci::Estimate;
 pub use figures::{Estimator, FigureKey, Schema, Scope};
 pub use recorder::{Recorder, Replication};
+pub use series::SpanSummary;

@@ -1,7 +1,8 @@
 //! The observer that measures a replication: per endpoint, per resource, per app instance, and
 //! in time-series windows. When the run ends it becomes a [`Replication`] record.
 
-use super::histogram::{Coarse, Latency, LatencyRecorder};
+use super::histogram::{Latency, LatencyRecorder};
+use super::series::{Series, SpanAcc, UNTRACKED};
 use super::timeavg::{Levels, TimeAverage};
 use crate::engine::{ErrorKind, Observer, Outcome, Program};
 use serde::{Deserialize, Serialize};
@@ -82,19 +83,6 @@ pub struct ResourceRecord {
     pub timeout_wait_sum_s: f64,
 }
 
-/// One time-series window of one replication.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct WindowRecord {
-    pub end_s: f64,
-    pub ok: u64,
-    pub errors: u64,
-    pub latency_sum_s: f64,
-    /// Time-averaged load level (active users, or the arrival rate).
-    pub level_mean: f64,
-    /// Time-averaged queue length of each resource.
-    pub queue_mean: Vec<f64>,
-}
-
 /// Everything measured in one replication.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Replication {
@@ -110,9 +98,10 @@ pub struct Replication {
     pub level_max: f64,
     /// Attempts and jobs refused by the in-flight cap.
     pub capped: u64,
-    pub windows: Vec<WindowRecord>,
-    /// Successful-response times per window (pooled across replications later).
-    pub window_latency: Vec<Coarse>,
+    /// The time-series windows.
+    pub windows: Series,
+    /// The stages of a load test (empty without stages).
+    pub stages: Series,
     pub events: u64,
 }
 
@@ -158,17 +147,6 @@ struct ResourceAcc {
     levels: Levels<2>,
 }
 
-#[derive(Debug, Clone, Default)]
-struct WindowAcc {
-    ok: u64,
-    errors: u64,
-    latency_sum: f64,
-    latency: Coarse,
-    start_s: f64,
-    level_base: f64,
-    queue_base: Vec<f64>,
-}
-
 /// Measures one replication.
 #[derive(Debug, Clone)]
 pub struct Recorder {
@@ -179,9 +157,13 @@ pub struct Recorder {
     instances: Vec<TimeAverage>,
     level: TimeAverage,
     capped: u64,
-    window: WindowAcc,
-    windows: Vec<WindowRecord>,
-    window_latency: Vec<Coarse>,
+    /// Per endpoint, its slot among the endpoints followed in spans.
+    series_slot: Vec<u32>,
+    window: SpanAcc,
+    windows: Series,
+    /// The current stage, for a scenario with stages.
+    stage: Option<SpanAcc>,
+    stages: Series,
 }
 
 impl Recorder {
@@ -203,13 +185,39 @@ impl Recorder {
             instances: vec![TimeAverage::default(); prog.instances as usize],
             level: TimeAverage::default(),
             capped: 0,
-            window: WindowAcc {
-                queue_base: vec![0.0; n],
-                ..WindowAcc::default()
-            },
-            windows: Vec::new(),
-            window_latency: Vec::new(),
+            series_slot: prog.series_slot.clone(),
+            window: SpanAcc::new(n, prog.tracked.len()),
+            windows: Series::default(),
+            stage: None,
+            stages: Series::default(),
         }
+    }
+
+    /// Also measures each stage of a load test on its own.
+    pub fn with_stages(mut self, staged: bool) -> Recorder {
+        self.stage = staged.then(|| SpanAcc::new(self.resources.len(), self.window_slots()));
+        self
+    }
+
+    fn window_slots(&self) -> usize {
+        self.series_slot.iter().filter(|s| **s != UNTRACKED).count()
+    }
+
+    /// Closes span `acc` at `now` into `series`.
+    fn close(
+        acc: &mut SpanAcc,
+        series: &mut Series,
+        now: f64,
+        level: &TimeAverage,
+        resources: &[ResourceAcc],
+    ) {
+        let (record, latency) = acc.close(
+            now,
+            level.integral_at(now)[0],
+            resources.iter().map(|r| r.levels.integral_at(now)),
+        );
+        series.records.push(record);
+        series.latency.push(latency);
     }
 
     /// The record of the replication; `events` is the engine's count.
@@ -242,7 +250,7 @@ impl Recorder {
             level_max: self.level.max()[0],
             capped: self.capped,
             windows: self.windows,
-            window_latency: self.window_latency,
+            stages: self.stages,
             events,
         }
     }
@@ -305,16 +313,22 @@ impl Observer for Recorder {
                 let (satisfied, tolerating) = e.apdex(latency);
                 e.rec.apdex_satisfied += satisfied;
                 e.rec.apdex_tolerating += tolerating;
-                self.window.ok += 1;
-                self.window.latency_sum += latency;
-                self.window.latency.record(latency);
+                let slot = self.series_slot[ep as usize];
+                self.window.ok(slot, latency);
+                if let Some(stage) = &mut self.stage {
+                    stage.ok(slot, latency);
+                }
             }
             Outcome::Error(kind) => {
                 if kind != ErrorKind::Capped {
                     e.awaiting -= 1;
                 }
                 e.rec.errors[kind.index()] += 1;
-                self.window.errors += 1;
+                let slot = self.series_slot[ep as usize];
+                self.window.error(slot);
+                if let Some(stage) = &mut self.stage {
+                    stage.error(slot);
+                }
             }
         }
     }
@@ -344,29 +358,19 @@ impl Observer for Recorder {
     }
 
     fn window_end(&mut self, now: f64) {
-        let w = &mut self.window;
-        let span = now - w.start_s;
-        let level_int = self.level.integral_at(now)[0];
-        let mut queue_mean = Vec::with_capacity(self.resources.len());
-        for (r, base) in self.resources.iter().zip(w.queue_base.iter_mut()) {
-            let int = r.levels.integral_at(now)[1];
-            queue_mean.push((int - *base) / span);
-            *base = int;
+        Self::close(
+            &mut self.window,
+            &mut self.windows,
+            now,
+            &self.level,
+            &self.resources,
+        );
+    }
+
+    fn stage_end(&mut self, now: f64) {
+        if let Some(stage) = &mut self.stage {
+            Self::close(stage, &mut self.stages, now, &self.level, &self.resources);
         }
-        self.windows.push(WindowRecord {
-            end_s: now,
-            ok: w.ok,
-            errors: w.errors,
-            latency_sum_s: w.latency_sum,
-            level_mean: (level_int - w.level_base) / span,
-            queue_mean,
-        });
-        self.window_latency.push(std::mem::take(&mut w.latency));
-        w.ok = 0;
-        w.errors = 0;
-        w.latency_sum = 0.0;
-        w.start_s = now;
-        w.level_base = level_int;
     }
 
     fn reset(&mut self, now: f64) {
@@ -391,8 +395,11 @@ impl Observer for Recorder {
     }
 
     fn finish(&mut self, now: f64) {
-        if now > self.window.start_s {
+        if now > self.window.start_s() {
             self.window_end(now);
+        }
+        if self.stage.as_ref().is_some_and(|s| now > s.start_s()) {
+            self.stage_end(now);
         }
         for e in &mut self.endpoints {
             // Residence of those that left, plus the time so far of those still inside, less what
