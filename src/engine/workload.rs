@@ -147,6 +147,10 @@ pub struct ScenarioPlan {
     pub window_s: f64,
     /// When each stage of the load profile ends, seconds (empty without stages).
     pub stage_ends: Vec<f64>,
+    /// Whether each window also keeps its latency distribution (for the per-window
+    /// percentiles); a warm-up pilot reads window means only, and its thousands of fine windows
+    /// then cost a few counters each.
+    pub window_quantiles: bool,
 }
 
 /// Most windows a time series keeps (memory stays bounded whatever the run length).
@@ -187,6 +191,7 @@ impl ScenarioPlan {
             warmup_s,
             window_s: window_width(horizon_s, window_s),
             stage_ends,
+            window_quantiles: true,
         }
     }
 

@@ -194,7 +194,9 @@ pub fn replicate(
     seed: u64,
     index: u64,
 ) -> Result<Replication, SimError> {
-    let rec = Recorder::new(prog, index).with_stages(!plan.stage_ends.is_empty());
+    let rec = Recorder::new(prog, index)
+        .with_stages(!plan.stage_ends.is_empty())
+        .with_window_quantiles(plan.window_quantiles);
     let (rec, info) = simulate(prog, plan, seed, index, rec)?;
     Ok(rec.into_replication(info.events, plan.horizon_s))
 }

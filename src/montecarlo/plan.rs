@@ -156,6 +156,7 @@ fn pilot_warmup(
     let mut pilot = plan.clone();
     pilot.window_s = info.resolution_s;
     pilot.warmup_s = 0.0;
+    pilot.window_quantiles = false;
     let mut agg = Aggregate::new(Schema::new(prog, c.workload.is_closed()), prog);
     let progress = Progress::disabled();
     let rep = Replicator {

@@ -107,6 +107,13 @@ pub fn latency_metric(percentile: f64) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub figures: Vec<FigureKey>,
+    /// The histograms the pooled-quantile figures read, in order of first use, each with the
+    /// smallest and largest quantile read from it; and per figure the index of its histogram
+    /// there (the index of its [`CdfBand`] in [`Schema::bands`]).
+    #[serde(skip)]
+    band_hists: Vec<(HistRef, f64, f64)>,
+    #[serde(skip)]
+    band_slots: Vec<Option<u32>>,
 }
 
 /// A replication-mean figure; fractions (`ratio`, `score`) lie in [0, 1], everything else
@@ -153,7 +160,30 @@ impl Schema {
                 }
             }
         }
-        Schema { figures: f }
+        let mut band_hists: Vec<(HistRef, f64, f64)> = Vec::new();
+        let band_slots = f
+            .iter()
+            .map(|k| match k.estimator {
+                Estimator::PooledQuantile { q, hist } => {
+                    let slot = match band_hists.iter().position(|b| b.0 == hist) {
+                        Some(s) => s,
+                        None => {
+                            band_hists.push((hist, q, q));
+                            band_hists.len() - 1
+                        }
+                    };
+                    let b = &mut band_hists[slot];
+                    (b.1, b.2) = (b.1.min(q), b.2.max(q));
+                    Some(slot as u32)
+                }
+                Estimator::ReplicationMean => None,
+            })
+            .collect();
+        Schema {
+            figures: f,
+            band_hists,
+            band_slots,
+        }
     }
 
     pub fn find(&self, scope: &Scope, metric: &str) -> Option<usize> {
@@ -162,45 +192,29 @@ impl Schema {
             .position(|k| &k.scope == scope && k.metric == metric)
     }
 
-    /// The position of figure `i` among the pooled-quantile figures (the index of its
-    /// [`CdfBand`] in [`Schema::bands`]).
+    /// The index of figure `i`'s [`CdfBand`] in [`Schema::bands`] (pooled-quantile figures).
     pub fn quantile_slot(&self, i: usize) -> Option<usize> {
-        matches!(self.figures[i].estimator, Estimator::PooledQuantile { .. }).then(|| {
-            self.figures[..i]
-                .iter()
-                .filter(|k| matches!(k.estimator, Estimator::PooledQuantile { .. }))
-                .count()
-        })
+        self.band_slots
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|s| s as usize)
     }
 
-    /// One [`CdfBand`] per pooled-quantile figure for replication `r`, in schema order.
+    /// One [`CdfBand`] per histogram that pooled-quantile figures read, for replication `r`:
+    /// around every quantile read from it (see [`CdfBand::spanning`]).
     pub fn bands(&self, r: &Replication) -> Vec<CdfBand> {
-        // Each histogram binned once, whatever the number of its percentiles.
-        let endpoints: Vec<Coarse> = r
-            .endpoints
+        self.band_hists
             .iter()
-            .map(|e| Coarse::from_latency(&e.latency))
-            .collect();
-        let mut global = Coarse::default();
-        for e in &endpoints {
-            global.add(e);
-        }
-        let mut waits: Vec<Option<Coarse>> = vec![None; r.resources.len()];
-        self.figures
-            .iter()
-            .filter_map(|k| match k.estimator {
-                Estimator::PooledQuantile { q, hist } => Some((q, hist)),
-                Estimator::ReplicationMean => None,
-            })
-            .map(|(q, hist)| {
+            .map(|&(hist, low, high)| {
                 let h = match hist {
-                    HistRef::Global => &global,
-                    HistRef::Endpoint(i) => &endpoints[i as usize],
-                    HistRef::ResourceWait(i) => waits[i as usize].get_or_insert_with(|| {
+                    HistRef::Global => Coarse::from_latency(&global_record(r).latency),
+                    HistRef::Endpoint(i) => Coarse::from_latency(&r.endpoints[i as usize].latency),
+                    HistRef::ResourceWait(i) => {
                         Coarse::from_latency(&r.resources[i as usize].waits)
-                    }),
+                    }
                 };
-                CdfBand::around(h, q)
+                CdfBand::spanning(&h, low, high)
             })
             .collect()
     }
@@ -354,15 +368,15 @@ pub fn global_record(r: &Replication) -> super::recorder::EndpointRecord {
         for k in 0..4 {
             g.errors[k] += e.errors[k];
         }
-        g.latency.add(&e.latency);
         g.latency_sum_s += e.latency_sum_s;
         g.apdex_satisfied += e.apdex_satisfied;
         g.apdex_tolerating += e.apdex_tolerating;
-        g.unfinished.add(&e.unfinished);
         g.unfinished_satisfied += e.unfinished_satisfied;
         g.unfinished_tolerating += e.unfinished_tolerating;
         g.in_system_mean += e.in_system_mean;
     }
+    g.latency = Latency::sum(r.endpoints.iter().map(|e| &e.latency));
+    g.unfinished = Latency::sum(r.endpoints.iter().map(|e| &e.unfinished));
     g
 }
 

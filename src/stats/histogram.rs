@@ -36,12 +36,13 @@ pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// Relative error of one value in a [`Latency`] histogram.
 pub const LATENCY_RELATIVE_ERROR: f64 = 1e-3;
 
-/// Durations in seconds, counted in HDR buckets of microseconds over the range recorded.
+/// Durations in seconds, counted in HDR buckets of microseconds; only the buckets that hold a
+/// value are stored, as `(index, count)` in increasing index order (a replication of an endpoint
+/// with a few thousand responses holds a few thousand pairs, not the tens of thousands of
+/// buckets its range spans).
 #[derive(Debug, Clone, Default)]
 pub struct Latency {
-    /// The HDR index of `counts[0]`.
-    first: u32,
-    counts: Vec<u64>,
+    buckets: Vec<(u32, u64)>,
     total: u64,
 }
 
@@ -55,28 +56,87 @@ impl Latency {
         self.record_index_n(hdr_index(to_us(seconds)), 1);
     }
 
-    /// Adds `n` values to HDR bucket `index`, widening the stored range to it.
+    /// Adds `n` values to HDR bucket `index` (appending is the fast path: buckets usually
+    /// arrive in increasing order).
     fn record_index_n(&mut self, index: usize, n: u64) {
         if n == 0 {
             return;
         }
-        *grow_to(&mut self.first, &mut self.counts, index, 0) += n;
+        let i = index as u32;
         self.total += n;
+        match self.buckets.last_mut() {
+            Some(last) if last.0 == i => last.1 += n,
+            Some(last) if last.0 > i => match self.buckets.binary_search_by_key(&i, |b| b.0) {
+                Ok(k) => self.buckets[k].1 += n,
+                Err(k) => self.buckets.insert(k, (i, n)),
+            },
+            _ => self.buckets.push((i, n)),
+        }
     }
 
     pub fn add(&mut self, other: &Latency) {
-        for (i, &n) in other.buckets() {
-            self.record_index_n(i, n);
+        if other.buckets.is_empty() {
+            return;
         }
+        if self.buckets.last().is_none_or(|l| l.0 < other.buckets[0].0) {
+            self.buckets.extend_from_slice(&other.buckets);
+            self.total += other.total;
+            return;
+        }
+        let mut merged = Vec::with_capacity(self.buckets.len() + other.buckets.len());
+        let (mut a, mut b) = (
+            self.buckets.iter().peekable(),
+            other.buckets.iter().peekable(),
+        );
+        while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+            match x.0.cmp(&y.0) {
+                std::cmp::Ordering::Less => merged.push(*a.next().expect("peeked")),
+                std::cmp::Ordering::Greater => merged.push(*b.next().expect("peeked")),
+                std::cmp::Ordering::Equal => {
+                    merged.push((x.0, x.1 + y.1));
+                    a.next();
+                    b.next();
+                }
+            }
+        }
+        merged.extend(a);
+        merged.extend(b);
+        self.buckets = merged;
+        self.total += other.total;
+    }
+
+    /// The sum of many histograms at once: every pair gathered, sorted and coalesced, so that
+    /// pooling a thousand endpoints costs a sort of their buckets, not a thousand merges into a
+    /// growing list.
+    pub fn sum<'a>(parts: impl IntoIterator<Item = &'a Latency>) -> Latency {
+        let mut pairs = Vec::new();
+        let mut total = 0;
+        for p in parts {
+            pairs.extend_from_slice(&p.buckets);
+            total += p.total;
+        }
+        pairs.sort_unstable_by_key(|b| b.0);
+        let mut buckets: Vec<(u32, u64)> = Vec::with_capacity(pairs.len());
+        for (i, n) in pairs {
+            match buckets.last_mut() {
+                Some(last) if last.0 == i => last.1 += n,
+                _ => buckets.push((i, n)),
+            }
+        }
+        Latency { buckets, total }
     }
 
     /// Removes `other`'s values, which must all be in `self` (e.g. a part added before).
     pub fn subtract(&mut self, other: &Latency) {
-        for (i, &n) in other.buckets() {
-            let k = i - self.first as usize;
-            self.counts[k] -= n;
+        for &(i, n) in &other.buckets {
+            let k = self
+                .buckets
+                .binary_search_by_key(&i, |b| b.0)
+                .expect("a bucket of the part");
+            self.buckets[k].1 -= n;
             self.total -= n;
         }
+        self.buckets.retain(|b| b.1 > 0);
     }
 
     pub fn count(&self) -> u64 {
@@ -85,12 +145,7 @@ impl Latency {
 
     /// The non-empty buckets as `(index, count)`, in increasing order.
     fn buckets(&self) -> impl Iterator<Item = (usize, &u64)> {
-        let first = self.first as usize;
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(move |(k, n)| (first + k, n))
+        self.buckets.iter().map(|(i, n)| (*i as usize, n))
     }
 
     /// The HDR index of the bucket holding the `rank`-th smallest value (1-based).
@@ -102,7 +157,7 @@ impl Latency {
                 return i;
             }
         }
-        self.first as usize + self.counts.len().saturating_sub(1)
+        self.buckets.last().map_or(0, |b| b.0 as usize)
     }
 
     /// The `q` quantile (0..=1), seconds; 0 when empty. Uses the median of the bucket, so the
@@ -166,9 +221,9 @@ impl Latency {
 }
 
 impl PartialEq for Latency {
-    /// Equal counts in every bucket, whatever empty range either stores.
+    /// Equal counts in every bucket.
     fn eq(&self, other: &Latency) -> bool {
-        self.total == other.total && self.buckets().eq(other.buckets())
+        self.total == other.total && self.buckets == other.buckets
     }
 }
 
@@ -347,17 +402,13 @@ const MIN_EXP: i32 = -20;
 const OCTAVES: usize = 40;
 const BINS: usize = OCTAVES << SUB_BITS;
 
-/// A small log-linear histogram of durations for time-series windows and interval bands.
-///
-/// Only the range of bins between the smallest and largest value recorded is stored (a window
-/// of a few dozen responses holds a few dozen counts, not 1 280): a pilot run's thousands of
-/// windows, and every window of an idle endpoint, cost next to nothing to create, pool or
-/// serialise.
+/// A small log-linear histogram of durations for time-series windows and interval bands,
+/// stored as its non-empty bins only, `(bin, count)` in increasing bin order: a window of a few
+/// dozen responses holds a few dozen pairs, and an idle endpoint's window none. Recording in the
+/// event loop goes through a [`CoarseRecorder`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Coarse {
-    /// The bin of `counts[0]`.
-    first: u32,
-    counts: Vec<u32>,
+    bins: Vec<(u16, u32)>,
     total: u64,
 }
 
@@ -394,48 +445,53 @@ impl Coarse {
         (lo * hi).sqrt()
     }
 
-    #[inline]
     pub fn record(&mut self, seconds: f64) {
         self.record_n(Coarse::bin(seconds), 1);
     }
 
-    /// Adds `n` values to `bin`, widening the stored range to it when needed.
-    #[inline]
+    /// Adds `n` values to `bin` (appending is the fast path).
     fn record_n(&mut self, bin: usize, n: u64) {
-        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
-        let c = self.slot(bin);
-        *c = c.saturating_add(n32);
-        self.total += n;
-    }
-
-    /// The count of `bin`, the stored range widened to include it.
-    #[inline]
-    fn slot(&mut self, bin: usize) -> &mut u32 {
-        let bin = bin as u32;
-        if self.counts.is_empty() {
-            self.first = bin;
-            self.counts.push(0);
-        } else if bin < self.first {
-            let grow = (self.first - bin) as usize;
-            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
-            self.first = bin;
-        } else if (bin - self.first) as usize >= self.counts.len() {
-            self.counts.resize((bin - self.first) as usize + 1, 0);
+        if n == 0 {
+            return;
         }
-        &mut self.counts[(bin - self.first) as usize]
+        let (b, n32) = (bin as u16, u32::try_from(n).unwrap_or(u32::MAX));
+        self.total += n;
+        match self.bins.last_mut() {
+            Some(last) if last.0 == b => last.1 = last.1.saturating_add(n32),
+            Some(last) if last.0 > b => match self.bins.binary_search_by_key(&b, |x| x.0) {
+                Ok(k) => self.bins[k].1 = self.bins[k].1.saturating_add(n32),
+                Err(k) => self.bins.insert(k, (b, n32)),
+            },
+            _ => self.bins.push((b, n32)),
+        }
     }
 
     pub fn add(&mut self, other: &Coarse) {
-        let Some(last) = other.counts.len().checked_sub(1) else {
+        if self
+            .bins
+            .last()
+            .is_none_or(|l| other.bins.first().is_none_or(|f| l.0 < f.0))
+        {
+            self.bins.extend_from_slice(&other.bins);
+            self.total += other.total;
             return;
-        };
-        let first = other.first as usize;
-        self.slot(first);
-        self.slot(first + last);
-        let offset = (other.first - self.first) as usize;
-        for (a, b) in self.counts[offset..].iter_mut().zip(&other.counts) {
-            *a = a.saturating_add(*b);
         }
+        let mut merged = Vec::with_capacity(self.bins.len() + other.bins.len());
+        let (mut a, mut b) = (self.bins.iter().peekable(), other.bins.iter().peekable());
+        while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+            match x.0.cmp(&y.0) {
+                std::cmp::Ordering::Less => merged.push(*a.next().expect("peeked")),
+                std::cmp::Ordering::Greater => merged.push(*b.next().expect("peeked")),
+                std::cmp::Ordering::Equal => {
+                    merged.push((x.0, x.1.saturating_add(y.1)));
+                    a.next();
+                    b.next();
+                }
+            }
+        }
+        merged.extend(a);
+        merged.extend(b);
+        self.bins = merged;
         self.total += other.total;
     }
 
@@ -459,13 +515,40 @@ impl Coarse {
         }
         let rank = ((q * self.total as f64).ceil() as u64).max(1);
         let mut seen = 0u64;
-        for (k, &c) in self.counts.iter().enumerate() {
+        for &(b, c) in &self.bins {
             seen += u64::from(c);
             if seen >= rank {
-                return Some(Coarse::middle(self.first as usize + k));
+                return Some(Coarse::middle(usize::from(b)));
             }
         }
-        Some(Coarse::middle(self.first as usize + self.counts.len() - 1))
+        self.bins.last().map(|b| Coarse::middle(usize::from(b.0)))
+    }
+}
+
+/// Records durations into [`Coarse`] bins in the event loop: a plain array over the range of
+/// bins seen so far (a record is a compare and an add), turned into a [`Coarse`] when its span
+/// closes.
+#[derive(Debug, Clone, Default)]
+pub struct CoarseRecorder {
+    /// The bin of `counts[0]`.
+    first: u32,
+    counts: Vec<u32>,
+}
+
+impl CoarseRecorder {
+    #[inline]
+    pub fn record(&mut self, seconds: f64) {
+        let c = grow_to(&mut self.first, &mut self.counts, Coarse::bin(seconds), 0);
+        *c = c.saturating_add(1);
+    }
+
+    /// The values recorded, and an empty recorder left behind (its array kept for reuse).
+    pub fn take(&mut self) -> Coarse {
+        let mut c = Coarse::default();
+        for (k, n) in self.counts.iter_mut().enumerate() {
+            c.record_n(self.first as usize + k, u64::from(std::mem::take(n)));
+        }
+        c
     }
 }
 
@@ -494,21 +577,32 @@ pub struct CdfBand {
 impl CdfBand {
     /// The band of `h` around its `q` quantile (empty for an empty histogram).
     pub fn around(h: &Coarse, q: f64) -> CdfBand {
-        let Some(centre) = h.quantile(q) else {
+        CdfBand::spanning(h, q, q)
+    }
+
+    /// The band of `h` from a quarter of its `low` quantile to four times its `high` one: one
+    /// band serves every percentile read from a histogram (empty for an empty histogram).
+    pub fn spanning(h: &Coarse, low: f64, high: f64) -> CdfBand {
+        let (Some(from), Some(to)) = (h.quantile(low), h.quantile(high)) else {
             return CdfBand::default();
         };
         let span = (1 << BAND_OCTAVES) as f64;
-        // The band, within the histogram's stored range (outside it every count is 0).
-        let first = h.first as usize;
-        let lo = Coarse::bin(centre / span).max(first);
-        let hi = (Coarse::bin(centre * span) + 1).min(first + h.counts.len());
-        let (lo, hi) = (lo - first, hi.max(lo) - first);
-        CdfBand {
-            first: (first + lo) as u32,
-            below: h.counts[..lo].iter().map(|&c| u64::from(c)).sum(),
-            counts: h.counts[lo..hi].to_vec(),
+        let (lo, hi) = (Coarse::bin(from / span), Coarse::bin(to * span));
+        let mut band = CdfBand {
+            first: lo as u32,
+            below: 0,
+            counts: Vec::new(),
             total: h.total,
+        };
+        for &(b, c) in &h.bins {
+            let b = usize::from(b);
+            if b < lo {
+                band.below += u64::from(c);
+            } else if b <= hi {
+                *grow_to(&mut band.first, &mut band.counts, b, 0) += c;
+            }
         }
+        band
     }
 
     /// The fraction of the replication's values at or below `seconds` (linear within a bin;
@@ -602,6 +696,41 @@ mod tests {
         assert_eq!(fast.count(), 200_000);
     }
 
+    #[test]
+    fn a_sum_of_parts_is_their_successive_additions() {
+        let values = spread_values(30_000);
+        // Parts that overlap, interleave and include empty ones, in no particular order.
+        let parts: Vec<Latency> = (0..7)
+            .map(|k| {
+                let mut h = Latency::new();
+                for v in values.iter().skip(k).step_by(3 + k) {
+                    h.record(*v);
+                }
+                h
+            })
+            .chain([Latency::new()])
+            .collect();
+        let mut added = Latency::new();
+        for p in parts.iter().rev() {
+            added.add(p);
+        }
+        let summed = Latency::sum(&parts);
+        assert_eq!(summed, added);
+        assert_eq!(
+            summed.count(),
+            parts.iter().map(Latency::count).sum::<u64>()
+        );
+        let mut back = summed.clone();
+        back.subtract(&parts[2]);
+        let mut without = Latency::new();
+        for (k, p) in parts.iter().enumerate() {
+            if k != 2 {
+                without.add(p);
+            }
+        }
+        assert_eq!(back, without);
+    }
+
     /// Values over every bucket: 0, tiny, and up to past the clamp.
     fn spread_values(n: u64) -> Vec<f64> {
         let mut x = 0x9E37_79B9_7F4A_7C15_u64;
@@ -666,9 +795,9 @@ mod tests {
         let mut a = Latency::new();
         a.record(0.010);
         a.record(0.020);
-        // 10 ms and 20 ms lie in neighbouring octaves: about 1 500 counts, not 28 672.
-        assert!(a.counts.len() < 2_100, "{}", a.counts.len());
-        assert!(Latency::new().counts.is_empty());
+        // Two values, two buckets (a dense layout would hold 28 672).
+        assert_eq!(a.buckets.len(), 2);
+        assert!(Latency::new().buckets.is_empty());
         let mut b = Latency::new();
         b.record(0.020);
         let mut whole = a.clone();
@@ -758,12 +887,16 @@ mod tests {
         parts.iter().rev().for_each(|p| rev.add(p));
         assert_eq!(fwd, rev);
         assert_eq!(fwd.count(), 9);
-        // 0.1 ms .. 40 s: about 18.6 octaves of 32 bins, not all 1 280.
-        assert!(fwd.counts.len() < 620, "{}", fwd.counts.len());
+        // Only the non-empty bins are stored.
+        assert!(fwd.bins.len() <= 9, "{}", fwd.bins.len());
         let mut direct = Coarse::default();
         values.iter().flatten().for_each(|&v| direct.record(v));
         assert_eq!(fwd, direct);
         assert_eq!(fwd.quantile(1.0), direct.quantile(1.0));
-        assert!(parts[2].counts.len() == 1 && parts[2].quantile(0.5).is_some());
+        assert!(parts[2].bins.len() == 1 && parts[2].quantile(0.5).is_some());
+        let mut rec = CoarseRecorder::default();
+        values.iter().flatten().for_each(|&v| rec.record(v));
+        assert_eq!(rec.take(), direct);
+        assert_eq!(rec.take(), Coarse::default());
     }
 }

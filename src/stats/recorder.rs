@@ -199,6 +199,13 @@ impl Recorder {
         self
     }
 
+    /// Whether time-series windows keep their latency distributions (see
+    /// [`crate::engine::ScenarioPlan::window_quantiles`]).
+    pub fn with_window_quantiles(mut self, on: bool) -> Recorder {
+        self.window.quantiles = on;
+        self
+    }
+
     fn window_slots(&self) -> usize {
         self.series_slot.iter().filter(|s| **s != UNTRACKED).count()
     }

@@ -8,7 +8,7 @@
 //! successes, errors and response times. Response times go to small [`Coarse`] histograms, pooled over replications
 //! for the span's percentiles.
 
-use super::histogram::Coarse;
+use super::histogram::{Coarse, CoarseRecorder};
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::program::UNTRACKED;
@@ -216,9 +216,12 @@ pub(crate) struct SpanAcc {
     ok: u64,
     errors: u64,
     latency_sum: f64,
-    latency: SpanLatency,
+    latency: CoarseRecorder,
+    endpoint_latency: Vec<CoarseRecorder>,
     endpoint_ok: Vec<u64>,
     endpoint_errors: Vec<u64>,
+    /// Whether latencies go into the distributions, not only into the counts and sums.
+    pub(crate) quantiles: bool,
 }
 
 impl SpanAcc {
@@ -226,12 +229,10 @@ impl SpanAcc {
         SpanAcc {
             queue_base: vec![0.0; resources],
             busy_base: vec![0.0; resources],
-            latency: SpanLatency {
-                all: Coarse::default(),
-                endpoints: vec![Coarse::default(); tracked],
-            },
+            endpoint_latency: vec![CoarseRecorder::default(); tracked],
             endpoint_ok: vec![0; tracked],
             endpoint_errors: vec![0; tracked],
+            quantiles: true,
             ..SpanAcc::default()
         }
     }
@@ -245,10 +246,14 @@ impl SpanAcc {
     pub(crate) fn ok(&mut self, slot: u32, latency: f64) {
         self.ok += 1;
         self.latency_sum += latency;
-        self.latency.all.record(latency);
+        if self.quantiles {
+            self.latency.record(latency);
+        }
         if slot != UNTRACKED {
             self.endpoint_ok[slot as usize] += 1;
-            self.latency.endpoints[slot as usize].record(latency);
+            if self.quantiles {
+                self.endpoint_latency[slot as usize].record(latency);
+            }
         }
     }
 
@@ -289,11 +294,14 @@ impl SpanAcc {
             endpoint_ok: std::mem::replace(&mut self.endpoint_ok, vec![0; tracked]),
             endpoint_errors: std::mem::replace(&mut self.endpoint_errors, vec![0; tracked]),
         };
-        let fresh = SpanLatency {
-            all: Coarse::default(),
-            endpoints: vec![Coarse::default(); tracked],
+        let latency = SpanLatency {
+            all: self.latency.take(),
+            endpoints: self
+                .endpoint_latency
+                .iter_mut()
+                .map(CoarseRecorder::take)
+                .collect(),
         };
-        let latency = std::mem::replace(&mut self.latency, fresh);
         self.start_s = now;
         self.level_base = level_integral;
         (record, latency)
