@@ -89,7 +89,9 @@ pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
         .unwrap_or_else(|| super::default_output(&c));
     if let Some(sh) = shard {
         let partial = Partial::new(&c.model, &params, sh, runs);
-        let bytes = serde_json::to_vec(&partial).map_err(|e| CliError::Usage(e.to_string()))?;
+        let bytes = partial
+            .to_bytes()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
         let written = write_files(&out, &[(partial.file_name().as_str(), bytes)])?;
         eprintln!("wrote {}", written[0].display());
         return Ok(0);

@@ -5,6 +5,7 @@
 //! shard, and replications are reduced in index order, so a run's output is bit-identical for any
 //! thread count and for any split into shards.
 
+pub mod envelope;
 mod ordered;
 pub mod plan;
 pub mod precision;

@@ -1,6 +1,7 @@
 //! Shards: a study's replications split across machines (a Kubernetes Indexed Job, a Slurm
 //! array), each writing a partial result that `capsim merge` combines.
 
+use super::envelope::{self, Refusal};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -174,6 +175,32 @@ mod tests {
     }
 
     #[test]
+    fn a_part_whose_content_differs_from_its_digest_is_refused_naming_it() {
+        let mut bytes = envelope::seal(br#"{"capsim_version":"0.1.0"}"#);
+        *bytes.last_mut().unwrap() = b' ';
+        let e = Partial::parse("parts/partial-2-of-3.json", &bytes).unwrap_err();
+        assert!(matches!(e, MergeError::Damaged { .. }), "{e:?}");
+        let message = e.to_string();
+        for says in [
+            "parts/partial-2-of-3.json: ",
+            "digest",
+            "modified or damaged",
+        ] {
+            assert!(message.contains(says), "no `{says}` in {message}");
+        }
+    }
+
+    #[test]
+    fn a_sealed_part_that_is_not_a_partial_says_so_after_its_digest() {
+        let e = Partial::parse("p.json", &envelope::seal(b"[1, 2]")).unwrap_err();
+        assert!(matches!(e, MergeError::Parse { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("p.json: not a capsim partial result (its digest matches")
+        );
+    }
+
+    #[test]
     fn a_slurm_array_with_a_step_is_refused() {
         let e = env(&[
             ("SLURM_ARRAY_TASK_ID", "2"),
@@ -189,10 +216,10 @@ mod tests {
 }
 
 /// A shard's partial result: its replications' summaries and its pooled histograms, with the
-/// model and parameters that must match across the shards being merged.
+/// model and parameters that must match across the shards being merged. Its file is the JSON
+/// of this struct sealed with its digest (see [`super::envelope`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partial {
-    pub format: String,
     pub capsim_version: String,
     pub model: crate::model::Model,
     pub run: super::RunParams,
@@ -212,13 +239,20 @@ pub struct PartialScenario {
     pub replications: Vec<crate::stats::RepSummary>,
 }
 
-/// The format tag of partial files.
-pub const PARTIAL_FORMAT: &str = "capsim-partial/1";
-
 #[derive(Debug, Error)]
 pub enum MergeError {
     #[error("{path}: not a capsim partial result ({message})")]
     Parse { path: String, message: String },
+    #[error(
+        "{path}: a partial result of format `{found}`, which this capsim ({version}) does not read (it reads `{reads}`): merge it with the capsim that wrote it, or run its shard again with this one",
+        version = env!("CARGO_PKG_VERSION"),
+        reads = envelope::FORMAT
+    )]
+    Format { path: String, found: String },
+    #[error(
+        "{path}: {what}: the file was modified or damaged after it was written; run its shard again (`capsim run ... --shard K/N`) and merge the new file"
+    )]
+    Damaged { path: String, what: &'static str },
     #[error("{path}: {what} differs from {first}'s; only shards of one run can be merged")]
     Mismatch {
         path: String,
@@ -261,7 +295,6 @@ impl Partial {
             })
             .collect();
         Partial {
-            format: PARTIAL_FORMAT.to_string(),
             capsim_version: env!("CARGO_PKG_VERSION").to_string(),
             model: model.clone(),
             run: run.clone(),
@@ -278,19 +311,48 @@ impl Partial {
         )
     }
 
+    /// The bytes of this partial's file: its JSON, sealed with its digest.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
+        Ok(envelope::seal(&serde_json::to_vec(self)?))
+    }
+
+    /// Reads a partial file, refusing one that is not intact (see [`super::envelope`]).
+    ///
+    /// # Errors
+    /// [`MergeError::Damaged`], [`MergeError::Format`] or [`MergeError::Parse`], naming `path`.
     pub fn parse(path: &str, bytes: &[u8]) -> Result<Partial, MergeError> {
-        let p: Partial = serde_json::from_slice(bytes).map_err(|e| MergeError::Parse {
+        let body = envelope::open(bytes).map_err(|r| refused(path, r))?;
+        serde_json::from_slice(body).map_err(|e| MergeError::Parse {
             path: path.to_string(),
-            message: e.to_string(),
-        })?;
-        if p.format != PARTIAL_FORMAT {
-            let message = format!("format `{}`, expected `{PARTIAL_FORMAT}`", p.format);
-            return Err(MergeError::Parse {
-                path: path.to_string(),
-                message,
-            });
+            message: format!("its digest matches but its content does not read: {e}"),
+        })
+    }
+}
+
+/// The error of a partial file that is not intact.
+fn refused(path: &str, refusal: Refusal) -> MergeError {
+    let path = path.to_string();
+    let damaged = |what| MergeError::Damaged {
+        path: path.clone(),
+        what,
+    };
+    match refusal {
+        Refusal::NotPartial => MergeError::Parse {
+            message: format!(
+                "it does not start with a `{} sha256=<digest>` line",
+                envelope::FORMAT
+            ),
+            path,
+        },
+        Refusal::Format(found) => MergeError::Format { path, found },
+        Refusal::Empty => damaged("it is empty"),
+        Refusal::CutShort => {
+            damaged("it ends inside its header line, before its digest and content")
         }
-        Ok(p)
+        Refusal::MalformedHeader => damaged(
+            "its header line is not the format, a space, `sha256=` and a 64-digit hex digest",
+        ),
+        Refusal::Mismatch => damaged("its content does not match its sha256 digest"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The `capsim` command line as a user runs it: the real binary on the shipped models and on the
 //! fixtures in `tests/fixtures/`, judged by its exit codes, the text it prints and the files it
-//! writes. The helpers at the top are shared with `errors.rs` and `models.rs`.
+//! writes. Its helpers are shared with the other modules (`errors.rs`, `models.rs`, `partials.rs`).
 
 use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
 use std::ffi::OsStr;
@@ -140,7 +140,7 @@ fn temporaries(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs SMALL with `--replications reps --seed seed` and `extra` into `out`; asserts exit 0.
-fn run_small(out: &Path, reps: u32, seed: u64, extra: &[&str]) -> Output {
+pub(crate) fn run_small(out: &Path, reps: u32, seed: u64, extra: &[&str]) -> Output {
     let (reps, seed) = (reps.to_string(), seed.to_string());
     let mut args = vec!["run", SMALL, "--replications", &reps, "--seed", &seed];
     args.extend(["-q", "-o", arg(out)]);
@@ -151,7 +151,7 @@ fn run_small(out: &Path, reps: u32, seed: u64, extra: &[&str]) -> Output {
 }
 
 /// Asserts that the three output files of two folders are byte-identical.
-fn assert_same_outputs(a: &Path, b: &Path) {
+pub(crate) fn assert_same_outputs(a: &Path, b: &Path) {
     for f in FILES {
         assert!(
             read(&a.join(f)) == read(&b.join(f)),
@@ -488,7 +488,7 @@ fn error_format_short_prints_file_line_column_error() {
 // ----- sharding ----------------------------------------------------------------------------------
 
 /// Runs shard `k` of `n` of a 7-replication run of SMALL into `parts`; returns its file.
-fn shard(parts: &Path, k: u32, n: u32) -> PathBuf {
+pub(crate) fn shard(parts: &Path, k: u32, n: u32) -> PathBuf {
     let spec = format!("{k}/{n}");
     let o = run_small(parts, 7, 3, &["--shard", &spec]);
     let file = parts.join(format!("partial-{k}-of-{n}.json"));
@@ -501,7 +501,7 @@ fn shard(parts: &Path, k: u32, n: u32) -> PathBuf {
 }
 
 /// `capsim merge PARTS -o out`.
-fn merge(parts: &[&PathBuf], out: &Path) -> Output {
+pub(crate) fn merge(parts: &[&PathBuf], out: &Path) -> Output {
     let mut args: Vec<&str> = vec!["merge"];
     args.extend(parts.iter().map(|p| arg(p)));
     args.extend(["-o", arg(out)]);

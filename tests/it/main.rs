@@ -9,6 +9,7 @@ mod determinism;
 mod errors;
 mod memory;
 mod models;
+mod partials;
 mod rigor;
 mod sharing;
 mod support;
