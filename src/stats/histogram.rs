@@ -75,33 +75,7 @@ impl Latency {
     }
 
     pub fn add(&mut self, other: &Latency) {
-        if other.buckets.is_empty() {
-            return;
-        }
-        if self.buckets.last().is_none_or(|l| l.0 < other.buckets[0].0) {
-            self.buckets.extend_from_slice(&other.buckets);
-            self.total += other.total;
-            return;
-        }
-        let mut merged = Vec::with_capacity(self.buckets.len() + other.buckets.len());
-        let (mut a, mut b) = (
-            self.buckets.iter().peekable(),
-            other.buckets.iter().peekable(),
-        );
-        while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
-            match x.0.cmp(&y.0) {
-                std::cmp::Ordering::Less => merged.push(*a.next().expect("peeked")),
-                std::cmp::Ordering::Greater => merged.push(*b.next().expect("peeked")),
-                std::cmp::Ordering::Equal => {
-                    merged.push((x.0, x.1 + y.1));
-                    a.next();
-                    b.next();
-                }
-            }
-        }
-        merged.extend(a);
-        merged.extend(b);
-        self.buckets = merged;
+        merge_counts(&mut self.buckets, &other.buckets, |a, b| a + b);
         self.total += other.total;
     }
 
@@ -467,31 +441,7 @@ impl Coarse {
     }
 
     pub fn add(&mut self, other: &Coarse) {
-        if self
-            .bins
-            .last()
-            .is_none_or(|l| other.bins.first().is_none_or(|f| l.0 < f.0))
-        {
-            self.bins.extend_from_slice(&other.bins);
-            self.total += other.total;
-            return;
-        }
-        let mut merged = Vec::with_capacity(self.bins.len() + other.bins.len());
-        let (mut a, mut b) = (self.bins.iter().peekable(), other.bins.iter().peekable());
-        while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
-            match x.0.cmp(&y.0) {
-                std::cmp::Ordering::Less => merged.push(*a.next().expect("peeked")),
-                std::cmp::Ordering::Greater => merged.push(*b.next().expect("peeked")),
-                std::cmp::Ordering::Equal => {
-                    merged.push((x.0, x.1.saturating_add(y.1)));
-                    a.next();
-                    b.next();
-                }
-            }
-        }
-        merged.extend(a);
-        merged.extend(b);
-        self.bins = merged;
+        merge_counts(&mut self.bins, &other.bins, u32::saturating_add);
         self.total += other.total;
     }
 
@@ -523,6 +473,39 @@ impl Coarse {
         }
         self.bins.last().map(|b| Coarse::middle(usize::from(b.0)))
     }
+}
+
+/// Adds the sorted `(key, count)` pairs `from` into the sorted pairs `into`, joining equal keys
+/// with `add`: an append when `from` lies past `into`'s last key (replications and windows
+/// usually arrive so), else one merge pass.
+fn merge_counts<K: Ord + Copy, V: Copy>(
+    into: &mut Vec<(K, V)>,
+    from: &[(K, V)],
+    add: impl Fn(V, V) -> V,
+) {
+    let Some(first) = from.first() else {
+        return;
+    };
+    if into.last().is_none_or(|l| l.0 < first.0) {
+        into.extend_from_slice(from);
+        return;
+    }
+    let mut merged = Vec::with_capacity(into.len() + from.len());
+    let (mut a, mut b) = (into.iter().peekable(), from.iter().peekable());
+    while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+        match x.0.cmp(&y.0) {
+            std::cmp::Ordering::Less => merged.push(*a.next().expect("peeked")),
+            std::cmp::Ordering::Greater => merged.push(*b.next().expect("peeked")),
+            std::cmp::Ordering::Equal => {
+                merged.push((x.0, add(x.1, y.1)));
+                a.next();
+                b.next();
+            }
+        }
+    }
+    merged.extend(a);
+    merged.extend(b);
+    *into = merged;
 }
 
 /// Records durations into [`Coarse`] bins in the event loop: a plain array over the range of
