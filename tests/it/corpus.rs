@@ -881,6 +881,48 @@ fn command_line_mistakes_exit_with_their_code_and_say_the_real_reason() {
     }
 }
 
+/// Found by the `shard_env` fuzz target: `SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN` and
+/// `MAX - MIN + 1` overflowed (a panic, exit 101, in a build with overflow checks).
+#[test]
+fn extreme_slurm_variables_are_a_usage_error_not_an_overflow() {
+    let cases: [(&[(&str, &str)], &str); 2] = [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "5127308593342709540"),
+                ("SLURM_ARRAY_TASK_MIN", "-7115969826819932211"),
+            ],
+            "shard index 12243278420162641751 is outside 0..2",
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_MIN", "-9223372036854775808"),
+                ("SLURM_ARRAY_TASK_MAX", "9223372036854775807"),
+            ],
+            "the Slurm array is not contiguous",
+        ),
+    ];
+    for (env, says) in cases {
+        let tmp = tempdir();
+        let out = tmp.path().join("out");
+        let args = ["run", "models/mm1.rhai", "-q", "--replications", "2"];
+        let o = assert_cmd::cargo::cargo_bin_cmd!("capsim")
+            .current_dir(repo())
+            .env("NO_COLOR", "1")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .envs(env.iter().copied())
+            .args(args)
+            .args(["--shard", "auto", "--shard-count", "2", "-o", arg(&out)])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("capsim starts");
+        assert_exit(&o, 2);
+        let err = stderr(&o);
+        assert_no_panic(says, &err);
+        assert!(err.contains(says), "says `{says}`:\n{err}");
+    }
+}
+
 const WARNS: &str = "tests/fixtures/warnings/step_longer_than_the_run.rhai";
 
 /// The warning both commands print for [`WARNS`].
