@@ -427,6 +427,19 @@ const IN_VALIDATION: &[Bad] = &[
         &["scenario `forever`: lasts 38 years in all", "at most 1e9 s"],
     ),
     at(
+        "scenario_shorter_than_the_minimum.rhai",
+        "m.scenario(",
+        &[
+            "scenario `blink`: lasts 5e-324 s in all",
+            "a run lasts at least 1e-9 s (1 ns)",
+        ],
+    ),
+    at(
+        "default_duration_below_the_minimum.rhai",
+        "model(",
+        &["default duration must be at least 1e-9 s (1 ns) (got 5e-324 s)"],
+    ),
+    at(
         "interarrival_mean_zero.rhai",
         "m.arrivals(",
         &["the inter-arrival time must have a mean > 0"],
@@ -748,7 +761,7 @@ const USAGE: &[Usage] = &[
     usage(
         &["--duration", "-5"],
         &[
-            "--duration must be a number of seconds > 0 and at most 1e9 s",
+            "--duration must be a number of seconds from 1e-9 s (1 ns) to 1e9 s",
             "(got -5)",
         ],
     ),
@@ -757,10 +770,15 @@ const USAGE: &[Usage] = &[
         &["--duration must be a number of seconds", "(got inf)"],
     ),
     usage(&["--duration", "-inf"], &["(got -inf)"]),
+    // Found by the fuzzing harness: its warm-up windows were 0 s wide, and memory ran out.
+    usage(
+        &["--duration", "5e-324"],
+        &["from 1e-9 s (1 ns) to 1e9 s", "(got 5e-324)"],
+    ),
     usage(&["--duration", "NaN"], &["(got NaN)"]),
     usage(
         &["--duration", "1e10"],
-        &["at most 1e9 s (about 31.7 years) (got 1e10)"],
+        &["to 1e9 s (about 31.7 years) (got 1e10)"],
     ),
     usage(
         &["--threads", "-2"],
