@@ -11,6 +11,11 @@
 /// `sec(1e9)` itself is accepted: a step that never completes within any run is modelled so.
 pub const MAX_DURATION_S: f64 = 1e9;
 
+/// Shortest run, seconds: one nanosecond, the gap between arrivals at the highest rate. A run
+/// is cut into up to 2000 windows (500 for the warm-up pilots); a length near the smallest
+/// positive float makes them 0 s wide, and a window that never ends fills the memory.
+pub const MIN_RUN_S: f64 = 1e-9;
+
 /// Highest rate, events per second: one event per nanosecond. Beyond it inter-arrival gaps
 /// fall below the resolution of event times late in a long run.
 pub const MAX_RATE_PER_S: f64 = 1e9;
@@ -117,6 +122,9 @@ const _: () = assert!(
 
 /// [`MAX_DURATION_S`] as messages write it.
 pub const MAX_DURATION_TEXT: &str = "1e9 s (about 31.7 years)";
+
+/// [`MIN_RUN_S`] as messages write it.
+pub const MIN_RUN_TEXT: &str = "1e-9 s (1 ns)";
 
 /// [`MAX_RATE_PER_S`] as messages write it.
 pub const MAX_RATE_TEXT: &str = "1e9 per second";

@@ -639,7 +639,8 @@ fn check_scenario_values(v: &mut Validator, s: &Scenario, item: &str) {
     }
 }
 
-/// A scenario's length: more than 0, at most [`MAX_DURATION_S`], longer than its warm-up.
+/// A scenario's length: at least [`MIN_RUN_S`], at most [`MAX_DURATION_S`], longer than its
+/// warm-up.
 fn check_scenario_length(v: &mut Validator, s: &Scenario, item: &str) {
     let length = total_duration(s, v.model.settings.default_duration_s);
     if let Warmup::Fixed { seconds } = s.warmup
@@ -653,6 +654,9 @@ fn check_scenario_length(v: &mut Validator, s: &Scenario, item: &str) {
     }
     if length <= 0.0 {
         let msg = "lasts 0 s: give it stages or a duration";
+        v.error(item.to_string(), &s.origin, msg);
+    } else if length < MIN_RUN_S {
+        let msg = format!("lasts {length:e} s in all; a run lasts at least {MIN_RUN_TEXT}");
         v.error(item.to_string(), &s.origin, msg);
     }
     if length > MAX_DURATION_S {
@@ -697,5 +701,11 @@ fn check_settings(v: &mut Validator) {
             let msg = format!("{what} must be > 0 and at most {MAX_DURATION_TEXT} (got {d} s)");
             v.error(item.clone(), at, msg);
         }
+    }
+    // The length of the scenarios that give none, and of the one a model without scenarios gets.
+    let d = s.default_duration_s;
+    if d > 0.0 && d < MIN_RUN_S {
+        let msg = format!("default duration must be at least {MIN_RUN_TEXT} (got {d:e} s)");
+        v.error(item.clone(), at, msg);
     }
 }

@@ -28,7 +28,8 @@ pub enum ShardError {
     BadEnv { name: &'static str, value: String },
     #[error("shard index {index} is outside 0..{count} ({origin})")]
     OutOfRange {
-        index: i64,
+        /// Wider than the variables it is computed from: `ID - MIN` of two i64 never overflows.
+        index: i128,
         count: i64,
         origin: String,
     },
@@ -85,7 +86,7 @@ impl Shard {
         };
         if let Some(index) = num("JOB_COMPLETION_INDEX")? {
             let count = i64::from(count.ok_or(ShardError::NoCount)?);
-            return checked(index, count, "JOB_COMPLETION_INDEX");
+            return checked(i128::from(index), count, "JOB_COMPLETION_INDEX");
         }
         let Some(id) = num("SLURM_ARRAY_TASK_ID")? else {
             return Err(ShardError::NoEnvironment);
@@ -95,17 +96,19 @@ impl Shard {
             Some(n) => n,
             None => i64::from(count.ok_or(ShardError::NoCount)?),
         };
+        // In i128: any two i64 values (`MAX=9223372036854775807 MIN=-1`) subtract exactly.
         if let Some(max) = num("SLURM_ARRAY_TASK_MAX")?
-            && max - min + 1 != n
+            && i128::from(max) - i128::from(min) + 1 != i128::from(n)
         {
             return Err(ShardError::SlurmGaps { min, max, count: n });
         }
-        checked(id - min, n, "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN")
+        let index = i128::from(id) - i128::from(min);
+        checked(index, n, "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN")
     }
 }
 
-fn checked(index: i64, count: i64, origin: &str) -> Result<Shard, ShardError> {
-    if count < 1 || index < 0 || index >= count || count > i64::from(u32::MAX) {
+fn checked(index: i128, count: i64, origin: &str) -> Result<Shard, ShardError> {
+    if count < 1 || index < 0 || index >= i128::from(count) || count > i64::from(u32::MAX) {
         return Err(ShardError::OutOfRange {
             index,
             count,
@@ -207,6 +210,34 @@ mod tests {
             ("SLURM_ARRAY_TASK_MIN", "0"),
             ("SLURM_ARRAY_TASK_MAX", "8"),
             ("SLURM_ARRAY_TASK_COUNT", "5"),
+        ]);
+        assert!(matches!(
+            Shard::from_env(e, None),
+            Err(ShardError::SlurmGaps { .. })
+        ));
+    }
+
+    /// Found by the `shard_env` fuzz target: `ID - MIN` and `MAX - MIN + 1` overflowed i64
+    /// (a panic with overflow checks, a wrapped index without).
+    #[test]
+    fn extreme_slurm_variables_are_refused_without_overflow() {
+        let e = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5127308593342709540"),
+            ("SLURM_ARRAY_TASK_MIN", "-7115969826819932211"),
+        ]);
+        assert_eq!(
+            Shard::from_env(e, Some(4294967040)),
+            Err(ShardError::OutOfRange {
+                index: 12243278420162641751,
+                count: 4294967040,
+                origin: "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN".into(),
+            })
+        );
+        let e = env(&[
+            ("SLURM_ARRAY_TASK_ID", "0"),
+            ("SLURM_ARRAY_TASK_MIN", "-9223372036854775808"),
+            ("SLURM_ARRAY_TASK_MAX", "9223372036854775807"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
         ]);
         assert!(matches!(
             Shard::from_env(e, None),

@@ -427,6 +427,19 @@ const IN_VALIDATION: &[Bad] = &[
         &["scenario `forever`: lasts 38 years in all", "at most 1e9 s"],
     ),
     at(
+        "scenario_shorter_than_the_minimum.rhai",
+        "m.scenario(",
+        &[
+            "scenario `blink`: lasts 5e-324 s in all",
+            "a run lasts at least 1e-9 s (1 ns)",
+        ],
+    ),
+    at(
+        "default_duration_below_the_minimum.rhai",
+        "model(",
+        &["default duration must be at least 1e-9 s (1 ns) (got 5e-324 s)"],
+    ),
+    at(
         "interarrival_mean_zero.rhai",
         "m.arrivals(",
         &["the inter-arrival time must have a mean > 0"],
@@ -748,7 +761,7 @@ const USAGE: &[Usage] = &[
     usage(
         &["--duration", "-5"],
         &[
-            "--duration must be a number of seconds > 0 and at most 1e9 s",
+            "--duration must be a number of seconds from 1e-9 s (1 ns) to 1e9 s",
             "(got -5)",
         ],
     ),
@@ -757,10 +770,15 @@ const USAGE: &[Usage] = &[
         &["--duration must be a number of seconds", "(got inf)"],
     ),
     usage(&["--duration", "-inf"], &["(got -inf)"]),
+    // Found by the fuzzing harness: its warm-up windows were 0 s wide, and memory ran out.
+    usage(
+        &["--duration", "5e-324"],
+        &["from 1e-9 s (1 ns) to 1e9 s", "(got 5e-324)"],
+    ),
     usage(&["--duration", "NaN"], &["(got NaN)"]),
     usage(
         &["--duration", "1e10"],
-        &["at most 1e9 s (about 31.7 years) (got 1e10)"],
+        &["to 1e9 s (about 31.7 years) (got 1e10)"],
     ),
     usage(
         &["--threads", "-2"],
@@ -878,6 +896,48 @@ fn command_line_mistakes_exit_with_their_code_and_say_the_real_reason() {
             !out.exists(),
             "{what}: nothing written after a refused command"
         );
+    }
+}
+
+/// Found by the `shard_env` fuzz target: `SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN` and
+/// `MAX - MIN + 1` overflowed (a panic, exit 101, in a build with overflow checks).
+#[test]
+fn extreme_slurm_variables_are_a_usage_error_not_an_overflow() {
+    let cases: [(&[(&str, &str)], &str); 2] = [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "5127308593342709540"),
+                ("SLURM_ARRAY_TASK_MIN", "-7115969826819932211"),
+            ],
+            "shard index 12243278420162641751 is outside 0..2",
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_MIN", "-9223372036854775808"),
+                ("SLURM_ARRAY_TASK_MAX", "9223372036854775807"),
+            ],
+            "the Slurm array is not contiguous",
+        ),
+    ];
+    for (env, says) in cases {
+        let tmp = tempdir();
+        let out = tmp.path().join("out");
+        let args = ["run", "models/mm1.rhai", "-q", "--replications", "2"];
+        let o = assert_cmd::cargo::cargo_bin_cmd!("capsim")
+            .current_dir(repo())
+            .env("NO_COLOR", "1")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .envs(env.iter().copied())
+            .args(args)
+            .args(["--shard", "auto", "--shard-count", "2", "-o", arg(&out)])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("capsim starts");
+        assert_exit(&o, 2);
+        let err = stderr(&o);
+        assert_no_panic(says, &err);
+        assert!(err.contains(says), "says `{says}`:\n{err}");
     }
 }
 

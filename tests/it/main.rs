@@ -7,6 +7,7 @@ mod conservation;
 mod corpus;
 mod determinism;
 mod errors;
+mod fuzz;
 mod memory;
 mod models;
 mod partials;
