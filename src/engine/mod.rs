@@ -1,7 +1,8 @@
 //! The discrete-event simulation engine.
 //!
 //! [`Program::compile`] turns a checked model into flat instructions and resources;
-//! [`simulate`] runs one replication of one scenario and reports to an [`Observer`].
+//! [`Program::verify`] checks a program before [`simulate`] trusts it, and [`simulate`] runs one
+//! replication of one scenario and reports to an [`Observer`].
 
 pub mod events;
 pub mod observer;
@@ -10,9 +11,11 @@ pub mod rng;
 pub mod sampler;
 pub mod sharing;
 pub mod sim;
+pub mod verify;
 pub mod workload;
 
 pub use observer::{ErrorKind, Observer, Outcome};
 pub use program::{Program, ResKind, ResourceInfo, UNLIMITED};
 pub use sim::{RunInfo, SimError, simulate};
+pub use verify::ProgramError;
 pub use workload::{LevelFn, ScenarioPlan};

@@ -223,7 +223,8 @@ pub struct Program {
 }
 
 impl Program {
-    /// Compiles a checked model. Infallible: the checked model satisfies every rule it needs.
+    /// Compiles a checked model. Infallible: the checked model satisfies every rule it needs,
+    /// and the program satisfies every rule of [`Program::verify`].
     pub fn compile(c: &Checked) -> Program {
         Compiler::new(c).run()
     }

@@ -12,6 +12,7 @@ use super::program::{Op, Program, Sel, Source};
 use super::rng::{Rng, stream, stream_key};
 use super::sampler::{Sampler, unit};
 use super::sharing::{Departure, SharedCores};
+use super::verify::ProgramError;
 use super::workload::ScenarioPlan;
 use crate::model::Policy;
 use rand_distr::{Distribution, Exp1};
@@ -19,9 +20,9 @@ use std::collections::VecDeque;
 use thiserror::Error;
 
 /// Resources a request can hold at once (worker, pool connection, core or DB slot, ...).
-const MAX_HELD: usize = 8;
+pub(crate) const MAX_HELD: usize = 8;
 /// Nested `repeat` levels (see `model::validate::MAX_REPEAT_DEPTH`).
-const MAX_LOOPS: usize = crate::model::validate::MAX_REPEAT_DEPTH;
+pub(crate) const MAX_LOOPS: usize = crate::model::validate::MAX_REPEAT_DEPTH;
 /// No request / no user / not routed.
 const NONE: u32 = u32::MAX;
 /// Endpoint index of a background job.
@@ -42,6 +43,10 @@ pub enum SimError {
         "the simulation stopped advancing at t = {at_s} s: {events} events happened at that instant (a zero think time or backoff with instant errors loops forever); give the think time or the retry backoff a positive duration"
     )]
     Stalled { at_s: f64, events: u64 },
+    #[error(
+        "the program cannot be run: {0}; a program compiled from a checked model by `Program::compile` always can"
+    )]
+    Program(#[from] ProgramError),
 }
 
 /// What a run did, beside what the observer measured.
@@ -164,9 +169,14 @@ pub struct Sim<'p, O: Observer> {
 /// Runs replication `replication` of `plan` with `seed`, reporting to `obs`, and gives the
 /// observer back.
 ///
+/// `prog` is verified first ([`Program::verify`]): the event loop indexes the program's tables
+/// without bounds checks. The check is linear in the program's size, once per replication,
+/// nothing beside its events.
+///
 /// # Errors
-/// [`SimError::Stalled`] when the model makes simulated time stop (e.g. zero think time
-/// with errors that come back instantly).
+/// [`SimError::Program`] when `prog` fails its verification (it was not built by
+/// [`Program::compile`], or was changed since); [`SimError::Stalled`] when the model makes
+/// simulated time stop (e.g. zero think time with errors that come back instantly).
 pub fn simulate<O: Observer>(
     prog: &Program,
     plan: &ScenarioPlan,
@@ -174,6 +184,7 @@ pub fn simulate<O: Observer>(
     replication: u64,
     obs: O,
 ) -> Result<(O, RunInfo), SimError> {
+    prog.verify()?;
     let mut sim = Sim::new(prog, plan, seed, replication, obs);
     sim.start();
     sim.run()?;
@@ -1068,15 +1079,16 @@ impl<'p, O: Observer> Sim<'p, O> {
 
 /// `v[i]` without the bounds check in release builds (checked in debug builds).
 ///
-/// For the event loop's own indices only, each in bounds by construction: request slots are
-/// never removed and every slot index in an event or a queue came from `alloc`; resource,
-/// instruction, stream and sampler indices come from the compiled program, which emits only
-/// valid ones (every flow ends with `End`, every jump stays in its flow). The tests run with
-/// debug assertions on.
+/// For the event loop's own indices only, each in bounds: request slots are never removed and
+/// every slot index in an event or a queue came from `alloc`; resource, instruction, stream,
+/// sampler and shared-core indices come from a program that [`simulate`] verified before the
+/// loop ([`Program::verify`]: every index in range, every flow ends with `End` or a `Jump`,
+/// loops close where they open, a per-instance resource is used only once the request is
+/// routed, a `Share` only on processor-sharing cores). The tests run with debug assertions on.
 #[inline(always)]
 fn at<T>(v: &[T], i: u32) -> &T {
     debug_assert!((i as usize) < v.len(), "index {i} out of {}", v.len());
-    // SAFETY: see above.
+    // SAFETY: `i < v.len()`: an engine slot index, or one `Program::verify` checked (above).
     unsafe { v.get_unchecked(i as usize) }
 }
 
@@ -1084,7 +1096,7 @@ fn at<T>(v: &[T], i: u32) -> &T {
 #[inline(always)]
 fn at_mut<T>(v: &mut [T], i: u32) -> &mut T {
     debug_assert!((i as usize) < v.len(), "index {i} out of {}", v.len());
-    // SAFETY: see [`at`].
+    // SAFETY: as in [`at`]: an engine slot index, or one `Program::verify` checked.
     unsafe { v.get_unchecked_mut(i as usize) }
 }
 

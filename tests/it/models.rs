@@ -3,6 +3,7 @@
 //! models in `benches/peers/`.
 
 use crate::cli::{FILES, arg, assert_exit, capsim, read_json, repo, tempdir};
+use capsim::engine::Program;
 use capsim::model::{Checked, validate};
 use capsim::script::{load_file, load_str};
 use std::collections::BTreeSet;
@@ -73,6 +74,26 @@ fn every_model_in_models_loads_and_validates() {
 #[test]
 fn every_peer_benchmark_model_loads_and_validates() {
     assert_all_valid("benches/peers");
+}
+
+/// `simulate` refuses a program that fails `Program::verify`: whatever the compiler makes of a
+/// shipped model must pass it.
+#[test]
+fn every_shipped_model_compiles_to_a_program_that_verifies() {
+    let mut files = rhai_files("models");
+    files.extend(rhai_files("benches/peers"));
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let c = match load_and_validate(path) {
+                Ok(c) => c,
+                Err(e) => return Some(e),
+            };
+            let e = Program::compile(&c).verify().err()?;
+            Some(format!("{}: {e}", path.display()))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
