@@ -226,7 +226,15 @@ impl Program {
     /// Compiles a checked model. Infallible: the checked model satisfies every rule it needs,
     /// and the program satisfies every rule of [`Program::verify`].
     pub fn compile(c: &Checked) -> Program {
-        Compiler::new(c).run()
+        let p = Compiler::new(c).run();
+        // Every test and fuzz case that compiles a model checks the claim above (the ci
+        // profile has debug assertions on): a rule of `verify` the compiler breaks panics here
+        // rather than reading as a bad program at run time.
+        #[cfg(debug_assertions)]
+        if let Err(e) = p.verify() {
+            panic!("the compiler built a program that fails verification: {e}");
+        }
+        p
     }
 
     pub fn stream_index(&self, name: &str) -> Option<usize> {
