@@ -13,6 +13,8 @@ pub mod shard;
 
 use crate::engine::{Program, ScenarioPlan, SimError, simulate};
 use crate::model::{Checked, Scenario};
+use crate::stats::figures::global_record;
+use crate::stats::histogram::Latency;
 use crate::stats::{Aggregate, Recorder, RepSummary, Replication, Schema};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -234,25 +236,29 @@ impl Replicator<'_> {
                 Ok(RepParts::new(&schema, self.prog, r))
             },
             |r| {
-                agg.pooled.add_replication(&r.replication);
+                agg.pooled.add_replication(&r.replication, &r.global);
                 agg.fold(&r.summary);
             },
         )
     }
 }
 
-/// A replication with its figures already extracted (done in the worker thread).
+/// A replication with its figures already extracted and its endpoints' histograms summed
+/// (done in the worker thread).
 struct RepParts {
     replication: Replication,
     summary: RepSummary,
+    global: Latency,
 }
 
 impl RepParts {
     fn new(schema: &Schema, prog: &Program, replication: Replication) -> RepParts {
-        let summary = RepSummary::new(schema, prog, &replication);
+        let global = global_record(&replication);
+        let summary = RepSummary::new(schema, prog, &replication, &global);
         RepParts {
             replication,
             summary,
+            global: global.latency,
         }
     }
 }

@@ -3,10 +3,10 @@
 //! for any split of the replications into shards.
 
 use super::ci::{self, Estimate, Range, Upper};
-use super::figures::{Estimator, FigureKey, Pooled, Schema, ScopeCounts, WorstCase};
+use super::figures::{Estimator, FigureKey, Pooled, Schema, ScopeCounts, WorstCase, global_record};
 use super::histogram::CdfBand;
 use super::histogram::Latency;
-use super::recorder::Replication;
+use super::recorder::{EndpointRecord, Replication};
 use super::series::{SpanLatency, SpanRecord, SpanSum, SpanSummary};
 use crate::engine::Program;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ pub struct RepSummary {
     /// One value per schema figure (`null` in JSON where there was no data).
     #[serde(with = "nan_as_null")]
     pub values: Vec<f64>,
-    /// One per pooled-quantile figure: what its interval needs of this replication.
+    /// One per histogram that pooled-quantile figures read: what their intervals need of this
+    /// replication.
     pub bands: Vec<CdfBand>,
     pub windows: Vec<SpanRecord>,
     #[serde(default)]
@@ -28,11 +29,18 @@ pub struct RepSummary {
 }
 
 impl RepSummary {
-    pub fn new(schema: &Schema, prog: &Program, r: &Replication) -> RepSummary {
+    /// The summary of replication `r`, whose endpoints together are `global` (see
+    /// [`global_record`]).
+    pub fn new(
+        schema: &Schema,
+        prog: &Program,
+        r: &Replication,
+        global: &EndpointRecord,
+    ) -> RepSummary {
         RepSummary {
             index: r.index,
-            values: schema.extract(prog, r),
-            bands: schema.bands(r),
+            values: schema.extract(prog, r, global),
+            bands: schema.bands(r, global),
             windows: r.windows.records.clone(),
             stages: r.stages.records.clone(),
             events: r.events,
@@ -118,8 +126,9 @@ impl Aggregate {
 
     /// Folds a replication and pools its histograms.
     pub fn add(&mut self, prog: &Program, r: &Replication) {
-        let s = RepSummary::new(&self.schema, prog, r);
-        self.pooled.add_replication(r);
+        let global = global_record(r);
+        let s = RepSummary::new(&self.schema, prog, r, &global);
+        self.pooled.add_replication(r, &global.latency);
         self.fold(&s);
     }
 

@@ -7,7 +7,7 @@
 
 use super::ci::Range;
 use super::histogram::{CdfBand, Coarse, Latency};
-use super::recorder::Replication;
+use super::recorder::{EndpointRecord, Replication};
 use super::series::{SpanLatency, pool_latency};
 use crate::engine::{ErrorKind, Program, ResKind, UNLIMITED};
 use serde::{Deserialize, Serialize};
@@ -201,14 +201,15 @@ impl Schema {
             .map(|s| s as usize)
     }
 
-    /// One [`CdfBand`] per histogram that pooled-quantile figures read, for replication `r`:
-    /// around every quantile read from it (see [`CdfBand::spanning`]).
-    pub fn bands(&self, r: &Replication) -> Vec<CdfBand> {
+    /// One [`CdfBand`] per histogram that pooled-quantile figures read, for replication `r`
+    /// (whose endpoints together are `global`, see [`global_record`]): around every quantile
+    /// read from it (see [`CdfBand::spanning`]).
+    pub fn bands(&self, r: &Replication, global: &EndpointRecord) -> Vec<CdfBand> {
         self.band_hists
             .iter()
             .map(|&(hist, low, high)| {
                 let h = match hist {
-                    HistRef::Global => Coarse::from_latency(&global_record(r).latency),
+                    HistRef::Global => Coarse::from_latency(&global.latency),
                     HistRef::Endpoint(i) => Coarse::from_latency(&r.endpoints[i as usize].latency),
                     HistRef::ResourceWait(i) => {
                         Coarse::from_latency(&r.resources[i as usize].waits)
@@ -219,13 +220,13 @@ impl Schema {
             .collect()
     }
 
-    /// One value per figure for replication `r`, in schema order.
-    pub fn extract(&self, prog: &Program, r: &Replication) -> Vec<f64> {
+    /// One value per figure for replication `r` (whose endpoints together are `global`), in
+    /// schema order.
+    pub fn extract(&self, prog: &Program, r: &Replication, global: &EndpointRecord) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.figures.len());
         out.push(r.level_mean);
         out.push(r.level_max);
-        let global = global_record(r);
-        request_values(&mut out, &global, r.measured_s());
+        request_values(&mut out, global, r.measured_s());
         for e in &r.endpoints {
             request_values(&mut out, e, r.measured_s());
         }
@@ -358,8 +359,8 @@ fn resource_values(out: &mut Vec<f64>, r: &super::recorder::ResourceRecord, unit
 }
 
 /// All endpoints of a replication summed into one record (histograms merged).
-pub fn global_record(r: &Replication) -> super::recorder::EndpointRecord {
-    let mut g = super::recorder::EndpointRecord::default();
+pub fn global_record(r: &Replication) -> EndpointRecord {
+    let mut g = EndpointRecord::default();
     for e in &r.endpoints {
         g.started += e.started;
         g.left += e.left;
@@ -453,10 +454,13 @@ impl Pooled {
         }
     }
 
-    pub fn add_replication(&mut self, r: &Replication) {
+    /// Pools replication `r`, whose endpoints' histograms together are `global` (summed once
+    /// in the worker thread: adding the endpoints one by one here, in the serial fold, cost a
+    /// merge per endpoint).
+    pub fn add_replication(&mut self, r: &Replication, global: &Latency) {
+        self.global.add(global);
         for (k, e) in r.endpoints.iter().enumerate() {
             self.endpoints[k].add(&e.latency);
-            self.global.add(&e.latency);
             self.counts[0].add_record(e);
             self.counts[k + 1].add_record(e);
         }
