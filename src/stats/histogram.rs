@@ -419,6 +419,8 @@ impl Coarse {
         (lo * hi).sqrt()
     }
 
+    /// One value (the tests' way in; the event loop records through a [`CoarseRecorder`]).
+    #[cfg(test)]
     pub fn record(&mut self, seconds: f64) {
         self.record_n(Coarse::bin(seconds), 1);
     }
@@ -559,6 +561,7 @@ pub struct CdfBand {
 
 impl CdfBand {
     /// The band of `h` around its `q` quantile (empty for an empty histogram).
+    #[cfg(test)]
     pub fn around(h: &Coarse, q: f64) -> CdfBand {
         CdfBand::spanning(h, q, q)
     }
