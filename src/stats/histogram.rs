@@ -62,16 +62,8 @@ impl Latency {
         if n == 0 {
             return;
         }
-        let i = index as u32;
         self.total += n;
-        match self.buckets.last_mut() {
-            Some(last) if last.0 == i => last.1 += n,
-            Some(last) if last.0 > i => match self.buckets.binary_search_by_key(&i, |b| b.0) {
-                Ok(k) => self.buckets[k].1 += n,
-                Err(k) => self.buckets.insert(k, (i, n)),
-            },
-            _ => self.buckets.push((i, n)),
-        }
+        insert_count(&mut self.buckets, index as u32, n, |a, b| a + b);
     }
 
     pub fn add(&mut self, other: &Latency) {
@@ -430,16 +422,9 @@ impl Coarse {
         if n == 0 {
             return;
         }
-        let (b, n32) = (bin as u16, u32::try_from(n).unwrap_or(u32::MAX));
         self.total += n;
-        match self.bins.last_mut() {
-            Some(last) if last.0 == b => last.1 = last.1.saturating_add(n32),
-            Some(last) if last.0 > b => match self.bins.binary_search_by_key(&b, |x| x.0) {
-                Ok(k) => self.bins[k].1 = self.bins[k].1.saturating_add(n32),
-                Err(k) => self.bins.insert(k, (b, n32)),
-            },
-            _ => self.bins.push((b, n32)),
-        }
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        insert_count(&mut self.bins, bin as u16, n32, u32::saturating_add);
     }
 
     pub fn add(&mut self, other: &Coarse) {
@@ -474,6 +459,24 @@ impl Coarse {
             }
         }
         self.bins.last().map(|b| Coarse::middle(usize::from(b.0)))
+    }
+}
+
+/// Adds `n` to `key`'s count in the sorted `(key, count)` pairs `into`, joining with `add`
+/// (appending is the fast path: keys usually arrive in increasing order).
+fn insert_count<K: Ord + Copy, V: Copy>(
+    into: &mut Vec<(K, V)>,
+    key: K,
+    n: V,
+    add: impl Fn(V, V) -> V,
+) {
+    match into.last_mut() {
+        Some(last) if last.0 == key => last.1 = add(last.1, n),
+        Some(last) if last.0 > key => match into.binary_search_by_key(&key, |x| x.0) {
+            Ok(k) => into[k].1 = add(into[k].1, n),
+            Err(k) => into.insert(k, (key, n)),
+        },
+        _ => into.push((key, n)),
     }
 }
 
