@@ -104,7 +104,11 @@ pub fn latency_metric(percentile: f64) -> String {
 }
 
 /// The figures of one scenario, in extraction order.
+///
+/// Only the figures are stored; their bands are derived from them, also when a schema is read
+/// back (`serde(from)`), so a deserialised schema reads the same bands as the one written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SchemaFigures")]
 pub struct Schema {
     pub figures: Vec<FigureKey>,
     /// The histograms the pooled-quantile figures read, in order of first use, each with the
@@ -114,6 +118,43 @@ pub struct Schema {
     band_hists: Vec<(HistRef, f64, f64)>,
     #[serde(skip)]
     band_slots: Vec<Option<u32>>,
+}
+
+/// What a [`Schema`] is serialised as: its figures.
+#[derive(Deserialize)]
+struct SchemaFigures {
+    figures: Vec<FigureKey>,
+}
+
+impl From<SchemaFigures> for Schema {
+    /// The schema of `figures`, with the histograms its pooled quantiles read, each with the
+    /// smallest and largest quantile read from it.
+    fn from(SchemaFigures { figures }: SchemaFigures) -> Schema {
+        let mut band_hists: Vec<(HistRef, f64, f64)> = Vec::new();
+        let band_slots = figures
+            .iter()
+            .map(|k| match k.estimator {
+                Estimator::PooledQuantile { q, hist } => {
+                    let slot = match band_hists.iter().position(|b| b.0 == hist) {
+                        Some(s) => s,
+                        None => {
+                            band_hists.push((hist, q, q));
+                            band_hists.len() - 1
+                        }
+                    };
+                    let b = &mut band_hists[slot];
+                    (b.1, b.2) = (b.1.min(q), b.2.max(q));
+                    Some(slot as u32)
+                }
+                Estimator::ReplicationMean => None,
+            })
+            .collect();
+        Schema {
+            figures,
+            band_hists,
+            band_slots,
+        }
+    }
 }
 
 /// A replication-mean figure; fractions (`ratio`, `score`) lie in [0, 1], everything else
@@ -160,30 +201,7 @@ impl Schema {
                 }
             }
         }
-        let mut band_hists: Vec<(HistRef, f64, f64)> = Vec::new();
-        let band_slots = f
-            .iter()
-            .map(|k| match k.estimator {
-                Estimator::PooledQuantile { q, hist } => {
-                    let slot = match band_hists.iter().position(|b| b.0 == hist) {
-                        Some(s) => s,
-                        None => {
-                            band_hists.push((hist, q, q));
-                            band_hists.len() - 1
-                        }
-                    };
-                    let b = &mut band_hists[slot];
-                    (b.1, b.2) = (b.1.min(q), b.2.max(q));
-                    Some(slot as u32)
-                }
-                Estimator::ReplicationMean => None,
-            })
-            .collect();
-        Schema {
-            figures: f,
-            band_hists,
-            band_slots,
-        }
+        Schema::from(SchemaFigures { figures: f })
     }
 
     pub fn find(&self, scope: &Scope, metric: &str) -> Option<usize> {

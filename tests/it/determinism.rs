@@ -44,3 +44,22 @@ fn another_seed_gives_other_numbers() {
     let b = run_checked(&c, &p, 2, None, 2, Some(1));
     assert_ne!(a[0].aggregate.values, b[0].aggregate.values);
 }
+
+/// A schema is stored as its figures only; read back, it derives the same interval bands (which
+/// histogram each pooled percentile reads, and over which quantiles), so a schema that went
+/// through a file reads the same intervals as the one written.
+#[test]
+fn a_schema_read_back_from_json_is_the_schema_written() {
+    let (c, p) = crate::support::checked(&std::fs::read_to_string("models/ebook.rhai").unwrap());
+    let schema = capsim::stats::Schema::new(&p, c.workload.is_closed());
+    let json = serde_json::to_string(&schema).unwrap();
+    let back: capsim::stats::Schema = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, schema);
+    let slots = |s: &capsim::stats::Schema| {
+        (0..s.figures.len())
+            .map(|i| s.quantile_slot(i))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(slots(&back), slots(&schema));
+    assert!(slots(&schema).iter().any(Option::is_some));
+}
