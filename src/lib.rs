@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod engine;
+pub mod format;
 pub mod model;
 pub mod montecarlo;
 pub mod report;

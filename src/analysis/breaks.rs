@@ -11,7 +11,7 @@
 use super::slo::{SloCheck, Verdict};
 use crate::engine::{Program, ResKind, UNLIMITED};
 use crate::model::{Scenario, Slo, Target};
-use crate::stats::{Aggregate, Scope, SpanSummary};
+use crate::stats::{Aggregate, Metric, ResourceMetric, Scope, SpanSummary, Unit};
 use serde::{Deserialize, Serialize};
 
 /// A held resource busier than this is reported as saturated beside the bottleneck.
@@ -40,7 +40,7 @@ pub struct FirstFailure {
     /// Its figure there, in the objective's unit, and the target.
     pub value: f64,
     pub threshold: f64,
-    pub unit: String,
+    pub unit: Unit,
 }
 
 /// One stage of a load test, measured on its own.
@@ -90,9 +90,9 @@ fn busiest(prog: &Program, utilization: &[Option<f64>]) -> Option<Bottleneck> {
 
 /// The whole run's bottleneck, from its figures.
 pub fn bottleneck(prog: &Program, agg: &Aggregate) -> Option<Bottleneck> {
-    let figure = |name: &str, metric: &str| {
+    let figure = |name: &str, metric: ResourceMetric| {
         agg.schema
-            .find(&Scope::Resource(name.to_string()), metric)
+            .find(&Scope::Resource(name.to_string()), Metric::Resource(metric))
             .map(|i| agg.estimate(i).mean)
             .filter(|x| x.is_finite())
     };
@@ -103,13 +103,13 @@ pub fn bottleneck(prog: &Program, agg: &Aggregate) -> Option<Bottleneck> {
             if r.units == UNLIMITED {
                 None
             } else {
-                figure(&r.name, "utilization")
+                figure(&r.name, ResourceMetric::Utilization)
             }
         })
         .collect();
     let mut b = busiest(prog, &utilization)?;
-    b.queue_mean = figure(&b.resource, "queue_mean");
-    b.wait_p95_ms = figure(&b.resource, "wait_p95");
+    b.queue_mean = figure(&b.resource, ResourceMetric::QueueMean);
+    b.wait_p95_ms = figure(&b.resource, ResourceMetric::WaitP95);
     Some(b)
 }
 
@@ -144,7 +144,7 @@ pub fn stages(prog: &Program, s: &Scenario, slos: &[Slo], agg: &Aggregate) -> Ve
 }
 
 fn level_text(x: f64) -> String {
-    crate::model::units::sig3(x)
+    crate::format::sig3(x)
 }
 
 /// The label, figure, target and unit of objective target `t` when stage `k`'s own figures
@@ -157,7 +157,7 @@ fn breach(
     span: &SpanSummary,
     slo: &Slo,
     t: &Target,
-) -> Option<(String, f64, f64, String)> {
+) -> Option<(String, f64, f64, Unit)> {
     let slot = match &slo.endpoint {
         None => None,
         Some(name) => {
@@ -175,19 +175,19 @@ fn breach(
     let (value, threshold, unit, broken) = match *t {
         Target::Latency { percentile, max_s } => {
             let v = agg.stage_quantile(k, slot, percentile / 100.0)?;
-            (v, max_s * 1e3, "ms", v >= max_s * 1e3)
+            (v, max_s * 1e3, Unit::Ms, v >= max_s * 1e3)
         }
         Target::ErrorRate { max } => {
             let v = error_rate?;
-            (v, max, "ratio", v >= max)
+            (v, max, Unit::Ratio, v >= max)
         }
         Target::Availability { min } => {
             let v = 1.0 - error_rate?;
-            (v, min, "ratio", v < min)
+            (v, min, Unit::Ratio, v < min)
         }
         Target::Apdex { .. } => return None,
     };
-    broken.then(|| (label(slo, t), value, threshold, unit.to_string()))
+    broken.then(|| (label(slo, t), value, threshold, unit))
 }
 
 /// An objective's label with its endpoint, as the summary prints it.
@@ -245,6 +245,6 @@ pub fn first_failure(
         stage: None,
         value: worst.value.mean,
         threshold: worst.threshold,
-        unit: worst.unit.clone(),
+        unit: worst.unit,
     })
 }

@@ -7,10 +7,10 @@
 //! it unbounded, or a single replication gives no interval). Studies that decide breaking
 //! points and capacities from verdicts build on this: a pass is shown, not guessed.
 
+use crate::format::{fmt_ms, fmt_pct, value as fmt_value};
 use crate::model::{Model, Slo, Target};
 use crate::stats::ci::Upper;
-use crate::stats::figures::latency_metric;
-use crate::stats::{Aggregate, Estimate, Scope};
+use crate::stats::{Aggregate, Estimate, Metric, RequestMetric, Scope, Unit};
 use serde::{Deserialize, Serialize};
 
 /// What the interval says of an objective.
@@ -52,10 +52,10 @@ pub struct SloCheck {
     /// k6-style label, e.g. `p(95) < 200ms`.
     pub label: String,
     /// The figure it is judged on (`latency_p95`, `error_rate`, `availability`, `apdex`).
-    pub metric: String,
+    pub metric: Metric,
     /// The measured figure, in `unit`.
     pub value: Estimate,
-    pub unit: String,
+    pub unit: Unit,
     pub threshold: f64,
     /// The target is an upper limit (`<`) rather than a lower one (`>=`).
     pub below: bool,
@@ -90,7 +90,7 @@ pub fn percentile_label(percentile: f64) -> String {
 
 /// What one target compares: label, metric, figure, unit, threshold, and whether it is an
 /// upper limit.
-type Compared = (String, String, Estimate, &'static str, f64, bool);
+type Compared = (String, Metric, Estimate, Unit, f64, bool);
 
 /// The k6-style label of a target: `p(95) < 200ms`, `error_rate < 0.1%`,
 /// `availability >= 99.9%`, `apdex >= 0.95`.
@@ -110,34 +110,24 @@ fn compared(slo: &Slo, t: &Target, agg: &Aggregate) -> Option<Compared> {
         Some(e) => Scope::Endpoint(e.clone()),
         None => Scope::Global,
     };
-    let find = |metric: &str| agg.schema.find(&scope, metric).map(|i| agg.estimate(i));
+    let find = |metric: Metric| agg.schema.find(&scope, metric).map(|i| agg.estimate(i));
     let label = label(t);
+    let error_rate = Metric::Request(RequestMetric::ErrorRate);
     Some(match *t {
         Target::Latency { percentile, max_s } => {
-            let metric = latency_metric(percentile);
-            (
-                label,
-                metric.clone(),
-                find(&metric)?,
-                "ms",
-                max_s * 1e3,
-                true,
-            )
+            let metric = Metric::latency(percentile);
+            (label, metric, find(metric)?, Unit::Ms, max_s * 1e3, true)
         }
-        Target::ErrorRate { max } => (
-            label,
-            "error_rate".into(),
-            find("error_rate")?,
-            "ratio",
-            max,
-            true,
-        ),
+        Target::ErrorRate { max } => (label, error_rate, find(error_rate)?, Unit::Ratio, max, true),
         Target::Availability { min } => {
-            let e = find("error_rate")?;
+            let e = find(error_rate)?;
             let v = Estimate::new(1.0 - e.mean, 1.0 - e.ci_high, 1.0 - e.ci_low, e.n);
-            (label, "availability".into(), v, "ratio", min, false)
+            (label, Metric::Availability, v, Unit::Ratio, min, false)
         }
-        Target::Apdex { min } => (label, "apdex".into(), find("apdex")?, "score", min, false),
+        Target::Apdex { min } => {
+            let apdex = Metric::Request(RequestMetric::Apdex);
+            (label, apdex, find(apdex)?, Unit::Score, min, false)
+        }
     })
 }
 
@@ -174,7 +164,7 @@ fn judge(model: &Model, slo: &Slo, t: &Target, agg: &Aggregate) -> Option<SloChe
         label,
         metric,
         value,
-        unit: unit.to_string(),
+        unit,
         threshold,
         below,
         verdict,
@@ -187,7 +177,7 @@ fn judge(model: &Model, slo: &Slo, t: &Target, agg: &Aggregate) -> Option<SloChe
 /// An upper-limit target (`p(95) < 200ms`) passes when the interval's upper limit is known and
 /// below it, fails when the lower limit is at or above it; a lower-limit target
 /// (`availability >= 99.9%`) the other way round.
-pub fn decide(e: &Estimate, threshold: f64, below: bool, unit: &str) -> (Verdict, Option<String>) {
+pub fn decide(e: &Estimate, threshold: f64, below: bool, unit: Unit) -> (Verdict, Option<String>) {
     if !e.mean.is_finite() {
         return (Verdict::Fail, Some("no response was measured".into()));
     }
@@ -233,42 +223,12 @@ pub fn decide(e: &Estimate, threshold: f64, below: bool, unit: &str) -> (Verdict
     (Verdict::Inconclusive, Some(why))
 }
 
-/// A figure in its unit, for messages.
-fn fmt_value(x: f64, unit: &str) -> String {
-    match unit {
-        "ms" => fmt_ms(x),
-        "ratio" => fmt_pct(x),
-        _ => crate::model::units::sig3(x),
-    }
-}
-
-/// A duration in ms, readable (`200ms`, `1.5s`).
-pub fn fmt_ms(ms: f64) -> String {
-    crate::model::units::fmt_duration(ms / 1e3).replace(' ', "")
-}
-
-/// A ratio as a percentage without trailing zeros (`0.1%`).
-pub fn fmt_pct(r: f64) -> String {
-    let s = format!("{:.4}", r * 100.0);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s}%")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn metric_names_follow_the_schema() {
-        assert_eq!(latency_metric(95.0), "latency_p95");
-        assert_eq!(latency_metric(99.9), "latency_p99_9");
+    fn percentiles_are_labelled_like_k6() {
         assert_eq!(percentile_label(99.9), "p(99.9)");
-    }
-
-    #[test]
-    fn thresholds_read_like_k6() {
-        assert_eq!(fmt_ms(200.0), "200ms");
-        assert_eq!(fmt_pct(0.001), "0.1%");
-        assert_eq!(fmt_pct(0.999), "99.9%");
     }
 }

@@ -3,7 +3,7 @@
 use super::args::CheckArgs;
 use super::error::CliError;
 use crate::analysis::capacity::{self, ScenarioLoad};
-use crate::model::units::{fmt_duration, sig3};
+use crate::format::{fmt_duration, sig3};
 use crate::model::{Checked, ResourceKind, Workload};
 use std::fmt::Write;
 

@@ -5,6 +5,7 @@ use super::error::{CliError, EXIT_SLO};
 use crate::montecarlo::shard::Partial;
 use crate::montecarlo::{self, Exec, Precision, Replications, RunParams, Shard};
 use crate::report::{self, Results, write::write_files};
+use crate::stats::{Metric, RequestMetric, Scope};
 use std::io::IsTerminal;
 
 /// `--quick`: a 10 % target, 3 to 6 replications, runs never lengthened.
@@ -128,13 +129,13 @@ fn timing_line(r: &montecarlo::ScenarioRun, prog: &crate::engine::Program) -> St
     let customers: f64 = r
         .aggregate
         .schema
-        .find(&crate::stats::Scope::Global, "attempt_rate")
+        .find(&Scope::Global, Metric::Request(RequestMetric::AttemptRate))
         .map(|i| r.aggregate.column(i).iter().sum::<f64>() * (r.horizon_s - r.warmup.seconds))
         .unwrap_or(0.0);
     let mean = r
         .aggregate
         .schema
-        .find(&crate::stats::Scope::Global, "latency_mean")
+        .find(&Scope::Global, Metric::Request(RequestMetric::LatencyMean))
         .map_or(f64::NAN, |i| r.aggregate.estimate(i).mean / 1e3);
     let _ = prog;
     format!(

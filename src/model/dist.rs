@@ -9,7 +9,7 @@
 
 use super::limits::{MAX_DIST_PARTS, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NESTING};
 use super::shared::Shared;
-use super::units::{fmt_duration, plain_number as num};
+use crate::format::{fmt_duration, plain_number as num};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal as StdNormal};
 use statrs::function::gamma::gamma as gamma_fn;
@@ -401,7 +401,7 @@ impl Dist {
 
     /// A short human description, e.g. `exp(mean 5 ms)`.
     pub fn describe(&self) -> String {
-        use crate::model::units::fmt_duration as d;
+        use crate::format::fmt_duration as d;
         match self {
             Dist::Constant { value_s } => format!("constant {}", d(*value_s)),
             Dist::Exponential { mean_s } => format!("exponential(mean {})", d(*mean_s)),

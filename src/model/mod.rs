@@ -9,7 +9,6 @@ pub mod dist;
 pub mod limits;
 pub mod shared;
 pub mod spec;
-pub mod units;
 pub mod validate;
 
 pub use dist::{Component, Dist, DistError};

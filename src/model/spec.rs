@@ -5,7 +5,7 @@
 
 use super::Dist;
 use super::limits::*;
-use super::units::plain_number as num;
+use crate::format::plain_number as num;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

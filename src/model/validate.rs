@@ -10,8 +10,8 @@
 mod size;
 mod warnings;
 
-use super::units::fmt_duration;
 use super::*;
+use crate::format::fmt_duration;
 use std::collections::BTreeMap;
 use thiserror::Error;
 
@@ -496,7 +496,7 @@ fn arrivals_problem(a: &Arrivals) -> Option<String> {
         }
         _ if rate > MAX_RATE_PER_S => Some(format!(
             "arrivals come at {} per second; at most {MAX_RATE_TEXT} are supported",
-            super::units::sig3(rate)
+            crate::format::sig3(rate)
         )),
         _ => None,
     }

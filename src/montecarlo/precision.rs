@@ -28,7 +28,7 @@ use super::plan::WarmupInfo;
 use crate::engine::{ScenarioPlan, SimError};
 use crate::model::{Checked, Target};
 use crate::stats::ci::mean_sd;
-use crate::stats::{Aggregate, Estimator, Schema, Scope};
+use crate::stats::{Aggregate, Estimator, Metric, RequestMetric, ResourceMetric, Schema, Scope};
 use serde::{Deserialize, Serialize};
 
 /// The stopping rule.
@@ -56,7 +56,7 @@ impl Precision {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FigurePrecision {
     pub scope: Scope,
-    pub metric: String,
+    pub metric: Metric,
     /// Half-width over `max(|mean|, floor)`.
     pub relative_half_width: f64,
     pub reached: bool,
@@ -104,9 +104,9 @@ fn relevant(c: &Checked, schema: &Schema) -> Vec<(usize, f64)> {
         }
         let scope = Scope::Endpoint(e.name.clone());
         for (m, floor) in [
-            ("latency_p95", 0.0),
-            ("latency_p99", 0.0),
-            ("error_rate", error_floor),
+            (Metric::latency(95.0), 0.0),
+            (Metric::latency(99.0), 0.0),
+            (Metric::Request(RequestMetric::ErrorRate), error_floor),
         ] {
             if let Some(k) = schema.find(&scope, m) {
                 out.push((k, floor));
@@ -114,7 +114,7 @@ fn relevant(c: &Checked, schema: &Schema) -> Vec<(usize, f64)> {
         }
     }
     for (k, f) in schema.figures.iter().enumerate() {
-        if matches!(f.scope, Scope::Resource(_)) && f.metric == "utilization" {
+        if f.metric == Metric::Resource(ResourceMetric::Utilization) {
             out.push((k, 0.05));
         }
     }
@@ -135,7 +135,7 @@ pub fn judge(c: &Checked, agg: &Aggregate, target: f64) -> Vec<FigurePrecision> 
             let key = &agg.schema.figures[k];
             Some(FigurePrecision {
                 scope: key.scope.clone(),
-                metric: key.metric.clone(),
+                metric: key.metric,
                 relative_half_width: rel,
                 reached: rel <= target,
             })

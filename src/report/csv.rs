@@ -67,7 +67,7 @@ impl Exporter for SummaryCsv {
                     }
                 };
                 let k = &f.key;
-                let mut row = estimate_row(&s.name, &k.scope, &k.metric, &k.unit, &f.estimate);
+                let mut row = estimate_row(&s.name, &k.scope, k.metric, k.unit, &f.estimate);
                 let upper = upper(&f.estimate).to_string();
                 row.extend([estimator.to_string(), upper, String::new(), String::new()]);
                 w.write_record(&row).map_err(&e)?;
@@ -79,9 +79,13 @@ impl Exporter for SummaryCsv {
                     .map_or(crate::stats::Scope::Global, |n| {
                         crate::stats::Scope::Endpoint(n.clone())
                     });
-                let mut row = estimate_row(&s.name, &scope, &c.metric, &c.unit, &c.value);
+                let mut row = estimate_row(&s.name, &scope, c.metric, c.unit, &c.value);
                 row[1] = "objective".into();
-                let estimator = if c.metric.starts_with("latency_p") {
+                let quantile = matches!(
+                    c.metric,
+                    crate::stats::Metric::Request(crate::stats::RequestMetric::Latency(_))
+                );
+                let estimator = if quantile {
                     "pooled_quantile_inverted_cdf"
                 } else {
                     "replication_mean"
@@ -104,8 +108,8 @@ impl Exporter for SummaryCsv {
 fn estimate_row(
     scenario: &str,
     scope: &crate::stats::Scope,
-    metric: &str,
-    unit: &str,
+    metric: crate::stats::Metric,
+    unit: crate::stats::Unit,
     e: &crate::stats::Estimate,
 ) -> Vec<String> {
     vec![

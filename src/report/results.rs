@@ -6,8 +6,9 @@ use crate::analysis::slo::{self, SloCheck};
 use crate::engine::{Program, ResKind};
 use crate::model::{Checked, Model};
 use crate::montecarlo::{PrecisionReport, RunParams, ScenarioRun, WarmupInfo};
-use crate::stats::{Figure, SpanSummary};
+use crate::stats::{Estimate, Figure, Metric, Scope, SpanSummary};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// How the figures are defined (they change the numbers, so they travel with them).
 pub const SEMANTICS: [(&str, &str); 11] = [
@@ -247,5 +248,27 @@ fn scenario(
         figures: r.aggregate.figures(),
         timeseries: r.aggregate.windows(),
         stages,
+    }
+}
+
+/// A scenario's figures looked up by their key, in constant time (a summary of 1 000
+/// endpoints reads tens of thousands of figures).
+pub struct FigureIndex<'a> {
+    by_key: HashMap<(&'a Scope, Metric), &'a Estimate>,
+}
+
+impl<'a> FigureIndex<'a> {
+    pub fn new(s: &'a ScenarioResults) -> FigureIndex<'a> {
+        FigureIndex {
+            by_key: s
+                .figures
+                .iter()
+                .map(|f| ((&f.key.scope, f.key.metric), &f.estimate))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, scope: &Scope, metric: Metric) -> Option<&'a Estimate> {
+        self.by_key.get(&(scope, metric)).copied()
     }
 }

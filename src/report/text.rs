@@ -2,12 +2,14 @@
 //! (`✓ p(95) < 200ms  p(95)=148ms ± 6`), then one row per endpoint, then one row per resource.
 //! Every `±` is the half-width of the 95 % confidence interval across replications.
 
-use super::results::{Results, ScenarioResults};
-use crate::analysis::slo::{fmt_ms, fmt_pct};
-use crate::model::units::{fmt_duration, sig3};
+use super::results::{FigureIndex, Results, ScenarioResults};
+use crate::format::{
+    clock, estimate as value_text, fmt_duration, fmt_ms, fmt_pct, percent as pct_value,
+    percent1 as pct, rate, sig3, value,
+};
 use crate::montecarlo::WarmupRule;
 use crate::stats::ci::{MIN_MEANINGFUL_REPLICATIONS, Upper, t_quantile};
-use crate::stats::{Estimate, Figure, Scope};
+use crate::stats::{Metric, RequestMetric as Req, ResourceMetric as Res, Scope, Unit};
 use std::fmt::Write;
 
 /// Width of the name column (names are cut with an ellipsis beyond it).
@@ -75,7 +77,7 @@ fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
                 .map_or(String::new(), |e| format!("{e}: "));
             let label = format!("{scope}{}", c.label);
             let name = c.label.split(' ').next().unwrap_or("");
-            let value = value_text(&c.value, &c.unit);
+            let value = value_text(&c.value, c.unit);
             let mark = c.verdict.mark();
             // An unbounded figure reads as a bound: `p(95) > 4min`.
             let eq = if c.value.upper == Upper::Unbounded {
@@ -103,10 +105,9 @@ fn breaks(out: &mut String, r: &Results, s: &ScenarioResults) {
     let _ = writeln!(out, "\n  what breaks");
     let _ = writeln!(out, "    bottleneck: {}", bottleneck_text(b));
     if let Some(f) = &s.first_failure {
-        let shown = |x: f64| match f.unit.as_str() {
-            "ms" => fmt_ms(x),
-            "ratio" => pct_value(x),
-            _ => sig3(x),
+        let shown = |x: f64| match f.unit {
+            Unit::Ratio => pct_value(x),
+            u => value(x, u),
         };
         let at = match f.stage.and_then(|k| s.stages.get(k - 1)) {
             Some(st) => format!(
@@ -153,16 +154,6 @@ fn bottleneck_text(b: &crate::analysis::breaks::Bottleneck) -> String {
         ));
     }
     t
-}
-
-/// `m:ss` (or `h:mm:ss`) since the start of the run.
-fn clock(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
 }
 
 fn level_unit(r: &Results) -> &'static str {
@@ -238,7 +229,9 @@ fn warnings(out: &mut String, s: &ScenarioResults) {
 }
 
 fn header_line(r: &Results, s: &ScenarioResults) -> String {
-    let level = figure(s, &Scope::Load, "level_max").map_or(0.0, |e| e.mean);
+    let level = FigureIndex::new(s)
+        .get(&Scope::Load, Metric::LevelMax)
+        .map_or(0.0, |e| e.mean);
     let unit = if r.closed_workload {
         "users"
     } else {
@@ -275,19 +268,25 @@ fn endpoints(out: &mut String, s: &ScenarioResults) {
         "errors",
         w = NAME + 2
     );
-    let mut scopes: Vec<Scope> = s
+    let figures = FigureIndex::new(s);
+    let throughput = Metric::Request(Req::Throughput);
+    let mut scopes: Vec<&Scope> = s
         .figures
         .iter()
-        .filter(|f| matches!(f.key.scope, Scope::Endpoint(_)) && f.key.metric == "throughput")
-        .map(|f| f.key.scope.clone())
+        .filter(|f| matches!(f.key.scope, Scope::Endpoint(_)) && f.key.metric == throughput)
+        .map(|f| &f.key.scope)
         .collect();
-    scopes.push(Scope::Global);
+    scopes.push(&Scope::Global);
     for scope in scopes {
-        let get = |m: &str| figure(s, &scope, m);
-        let rps = get("throughput").map_or("-".into(), |e| sig3(e.mean));
-        let ms = |m: &str| get(m).map_or("-".into(), |e| value_text(&e, "ms"));
-        let err = get("error_rate").map_or("-".into(), |e| pct_value(e.mean));
-        let name = if scope == Scope::Global {
+        let get = |m: Req| figures.get(scope, Metric::Request(m));
+        let rps = get(Req::Throughput).map_or("-".into(), |e| sig3(e.mean));
+        let ms = |p: f64| {
+            figures
+                .get(scope, Metric::latency(p))
+                .map_or("-".into(), |e| value_text(e, Unit::Ms))
+        };
+        let err = get(Req::ErrorRate).map_or("-".into(), |e| pct_value(e.mean));
+        let name = if *scope == Scope::Global {
             "all endpoints"
         } else {
             scope.name()
@@ -297,9 +296,9 @@ fn endpoints(out: &mut String, s: &ScenarioResults) {
             "    {} {:>9} {:>14} {:>16} {:>16} {:>9}",
             dots(name, NAME),
             rps,
-            ms("latency_p50"),
-            ms("latency_p95"),
-            ms("latency_p99"),
+            ms(50.0),
+            ms(95.0),
+            ms(99.0),
             err
         );
     }
@@ -318,20 +317,21 @@ fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
         "timeouts",
         w = NAME + 2
     );
+    let figures = FigureIndex::new(s);
     for res in &r.resources {
         let scope = Scope::Resource(res.name.clone());
-        let get = |m: &str| figure(s, &scope, m);
-        let util = match get("utilization") {
-            Some(e) => value_text(&e, "ratio"),
-            None => get("in_use_mean").map_or("-".into(), |e| format!("{} busy", sig3(e.mean))),
+        let get = |m: Res| figures.get(&scope, Metric::Resource(m));
+        let util = match get(Res::Utilization) {
+            Some(e) => value_text(e, Unit::Ratio),
+            None => get(Res::InUseMean).map_or("-".into(), |e| format!("{} busy", sig3(e.mean))),
         };
-        let q = get("queue_mean").map_or("-".into(), |e| sig3(e.mean));
-        let qmax = get("queue_max").map_or("-".into(), |e| sig3(e.mean));
-        let wait = get("wait_p95")
+        let q = get(Res::QueueMean).map_or("-".into(), |e| sig3(e.mean));
+        let qmax = get(Res::QueueMax).map_or("-".into(), |e| sig3(e.mean));
+        let wait = get(Res::WaitP95)
             .filter(|e| e.mean.is_finite())
             .map_or("-".into(), |e| fmt_ms(e.mean));
-        let rej = get("reject_rate").map_or("-".into(), |e| rate(e.mean));
-        let tmo = get("timeout_rate").map_or("-".into(), |e| rate(e.mean));
+        let rej = get(Res::RejectRate).map_or("-".into(), |e| rate(e.mean));
+        let tmo = get(Res::TimeoutRate).map_or("-".into(), |e| rate(e.mean));
         let _ = writeln!(
             out,
             "    {} {:>17} {:>9} {:>9} {:>11} {:>10} {:>10}",
@@ -348,102 +348,6 @@ fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
         out,
         "    (queue: requests waiting, time-averaged; avg max q: each replication's longest queue, averaged over replications)"
     );
-}
-
-fn figure<'a>(s: &'a ScenarioResults, scope: &Scope, metric: &str) -> Option<Estimate> {
-    s.figures
-        .iter()
-        .find(|f: &&'a Figure| &f.key.scope == scope && f.key.metric == metric)
-        .map(|f| f.estimate)
-}
-
-/// A figure with its interval: `148ms ±6ms` (symmetric within a quarter: the wider side),
-/// `148ms +12/−6ms` (asymmetric),
-/// `148ms +≥52/−6ms` (the upper limit lies beyond the largest value observed), `> 4min`
-/// (unfinished requests leave it unbounded: only a lower bound is known), `0.32% ±0.05%`.
-fn value_text(e: &Estimate, unit: &str) -> String {
-    if !e.mean.is_finite() {
-        return "-".to_string();
-    }
-    let (shown, scale, suffix) = display(e.mean, unit);
-    if e.upper == Upper::Unbounded {
-        return format!("> {shown}");
-    }
-    if e.n < 2 {
-        return shown;
-    }
-    let (below, above) = (e.mean - e.ci_low, e.ci_high - e.mean);
-    if e.upper == Upper::Limit && above == 0.0 && below == 0.0 {
-        return shown; // no spread observed
-    }
-    let d = |x: f64| sig2(x / scale);
-    if e.upper == Upper::Limit && (above - below).abs() <= 0.25 * above.max(below) {
-        return format!("{shown} ±{}{suffix}", d(above.max(below)));
-    }
-    let at_least = if e.upper == Upper::AtLeastMax {
-        "≥"
-    } else {
-        ""
-    };
-    format!("{shown} +{at_least}{}/−{}{suffix}", d(above), d(below))
-}
-
-/// A width with 2 significant figures (an interval's width is known to no better).
-fn sig2(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return "0".into();
-    }
-    let decimals = (1 - x.abs().log10().floor() as i32).max(0) as usize;
-    let s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-/// A value as shown, and the scale and unit its interval's widths are given in.
-fn display(x: f64, unit: &str) -> (String, f64, &'static str) {
-    match unit {
-        "ms" => {
-            let shown = fmt_ms(x);
-            let (suffix, scale) = ["µs", "ms", "s", "min", "h", "d"]
-                .iter()
-                .zip([1e-3, 1.0, 1e3, 6e4, 3.6e6, 8.64e7])
-                .find(|(u, _)| {
-                    shown.ends_with(*u) && shown.trim_end_matches(*u).parse::<f64>().is_ok()
-                })
-                .map_or(("ms", 1.0), |(u, k)| (*u, k));
-            (shown, scale, suffix)
-        }
-        "ratio" => (pct_value(x), 0.01, "%"),
-        "score" => (format!("{x:.3}"), 1.0, ""),
-        _ => (sig3(x), 1.0, ""),
-    }
-}
-
-/// A measured ratio as a percentage with 3 significant digits, more near 100 % so that an
-/// availability of 99.95 % does not read as 100 %.
-fn pct_value(x: f64) -> String {
-    let p = 100.0 * x;
-    if p > 99.0 && p < 100.0 {
-        let s = format!("{p:.4}");
-        return format!("{}%", s.trim_end_matches('0').trim_end_matches('.'));
-    }
-    format!("{}%", sig3(p))
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
-/// A rate per second, `0` when nothing happened.
-fn rate(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else {
-        format!("{}/s", sig3(x))
-    }
 }
 
 /// `name.......` padded with leader dots to `width`, as k6 does.
@@ -473,30 +377,5 @@ mod tests {
     fn leaders_pad_names_to_a_column() {
         assert_eq!(dots("nginx", 10), "nginx ....");
         assert_eq!(dots("a-very-long-endpoint-name", 10), "a-very-lo… ");
-    }
-
-    #[test]
-    fn values_carry_their_interval() {
-        let e = Estimate::new(148.0, 142.0, 154.0, 8);
-        assert_eq!(value_text(&e, "ms"), "148ms ±6ms");
-        let s = Estimate::new(14_900.0, 14_490.0, 15_310.0, 8);
-        assert_eq!(value_text(&s, "ms"), "14.9s ±0.41s");
-        assert_eq!(value_text(&Estimate::new(0.0, 0.0, 0.0, 8), "ratio"), "0%");
-        let r = Estimate::new(0.0032, 0.0027, 0.0037, 8);
-        assert_eq!(value_text(&r, "ratio"), "0.32% ±0.05%");
-        let skew = Estimate::new(148.0, 142.0, 160.0, 8);
-        assert_eq!(value_text(&skew, "ms"), "148ms +12/−6ms");
-        let open = Estimate {
-            upper: Upper::AtLeastMax,
-            ..Estimate::new(148.0, 142.0, 200.0, 3)
-        };
-        assert_eq!(value_text(&open, "ms"), "148ms +≥52/−6ms");
-        let unbounded = Estimate {
-            upper: Upper::Unbounded,
-            ..Estimate::new(240_000.0, 230_000.0, f64::NAN, 3)
-        };
-        assert_eq!(value_text(&unbounded, "ms"), "> 4min");
-        assert_eq!(pct_value(0.165_951), "16.6%");
-        assert_eq!(pct_value(0.999_5), "99.95%");
     }
 }

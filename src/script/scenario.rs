@@ -58,7 +58,7 @@ pub(crate) fn register(engine: &mut Engine) {
 }
 
 fn describe(s: &ScriptStage) -> String {
-    use crate::model::units::fmt_duration;
+    use crate::format::fmt_duration;
     match s {
         ScriptStage::To { duration_s, target } => {
             format!("to {target} over {}", fmt_duration(*duration_s))

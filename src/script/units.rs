@@ -4,7 +4,7 @@
 //! printing.
 
 use super::values::{Duration, Rate, Res, number};
-use crate::model::units::{fmt_duration, sig3};
+use crate::format::{fmt_duration, sig3};
 use rhai::{Dynamic, Engine};
 
 /// Each duration constructor as `seconds = x * mul / div`: dividing for the sub-second units

@@ -27,7 +27,7 @@ pub(crate) struct Duration(pub f64);
 impl Duration {
     /// Checks a computed duration; `expr` describes the computation for the message.
     pub(crate) fn checked(seconds: f64, expr: impl FnOnce() -> String) -> Result<Self, String> {
-        let got = || crate::model::units::fmt_duration(seconds);
+        let got = || crate::format::fmt_duration(seconds);
         if !(seconds.is_finite() && seconds >= 0.0) {
             return Err(format!(
                 "{} is not a valid duration ({}): durations must be finite and >= 0",
@@ -40,7 +40,7 @@ impl Duration {
                 "{} is not a valid duration ({} s): durations are at most {MAX_DURATION_TEXT}, \
                  beyond which event times lose microsecond resolution",
                 expr(),
-                crate::model::units::plain_number(seconds)
+                crate::format::plain_number(seconds)
             ));
         }
         Ok(Duration(seconds))

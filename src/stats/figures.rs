@@ -7,13 +7,14 @@
 
 use super::ci::Range;
 use super::histogram::{CdfBand, Coarse, Latency};
+use super::metric::{MemoryMetric, Metric, RequestMetric, ResourceMetric, Unit};
 use super::recorder::{EndpointRecord, Replication};
 use super::series::{SpanLatency, pool_latency};
-use crate::engine::{ErrorKind, Program, ResKind, UNLIMITED};
+use crate::engine::{Program, ResKind, UNLIMITED};
 use serde::{Deserialize, Serialize};
 
 /// What a figure describes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum Scope {
     /// All endpoints together.
@@ -71,10 +72,8 @@ pub enum HistRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FigureKey {
     pub scope: Scope,
-    /// snake_case, e.g. `latency_p95`.
-    pub metric: String,
-    /// `ms`, `rps`, `ratio`, `requests`, `mb`, `users`.
-    pub unit: String,
+    pub metric: Metric,
+    pub unit: Unit,
     pub estimator: Estimator,
     /// The values it can take, which its interval respects.
     #[serde(default)]
@@ -94,13 +93,6 @@ pub enum WorstCase {
     ErrorRate { slot: u32 },
     /// They would all be frustrated: the lower end is at most the Apdex without their credit.
     Apdex { slot: u32 },
-}
-
-use crate::model::validate::REPORTED_PERCENTILES;
-
-/// The metric name of a latency percentile (`95` -> `latency_p95`, `99.9` -> `latency_p99_9`).
-pub fn latency_metric(percentile: f64) -> String {
-    format!("latency_p{}", format!("{percentile}").replace('.', "_"))
 }
 
 /// The figures of one scenario, in extraction order.
@@ -157,57 +149,158 @@ impl From<SchemaFigures> for Schema {
     }
 }
 
-/// A replication-mean figure; fractions (`ratio`, `score`) lie in [0, 1], everything else
-/// capsim reports is a duration, a rate, a count or a size, never negative.
-fn key(scope: &Scope, metric: &str, unit: &str) -> FigureKey {
-    let range = match unit {
-        "ratio" | "score" => Range::Unit,
-        _ => Range::NonNegative,
+/// What a figure is read off a replication: a part of the program (by index) and its metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The offered load's mean or (`max`) largest value.
+    Load {
+        max: bool,
+    },
+    /// A request metric of all endpoints together (`None`) or of one.
+    Request(Option<u32>, RequestMetric),
+    Resource(u32, ResourceMetric),
+    /// Instance `i` of app `app` (its memory).
+    Memory {
+        app: u32,
+        i: u32,
+        m: MemoryMetric,
+    },
+}
+
+impl Source {
+    fn metric(self) -> Metric {
+        match self {
+            Source::Load { max: false } => Metric::LevelMean,
+            Source::Load { max: true } => Metric::LevelMax,
+            Source::Request(_, m) => Metric::Request(m),
+            Source::Resource(_, m) => Metric::Resource(m),
+            Source::Memory { m, .. } => Metric::Memory(m),
+        }
+    }
+}
+
+/// Every figure of `prog`, in report order: the one list both [`Schema::new`] and
+/// [`Schema::extract`] walk, so that their orders agree by construction.
+fn walk(prog: &Program, mut f: impl FnMut(Source)) {
+    f(Source::Load { max: false });
+    f(Source::Load { max: true });
+    for m in RequestMetric::all() {
+        f(Source::Request(None, m));
+    }
+    for e in 0..prog.endpoints.len() as u32 {
+        for m in RequestMetric::all() {
+            f(Source::Request(Some(e), m));
+        }
+    }
+    for (i, r) in prog.resources.iter().enumerate() {
+        for m in ResourceMetric::all(r.units != UNLIMITED) {
+            f(Source::Resource(i as u32, m));
+        }
+    }
+    for (app, a) in prog.apps.iter().enumerate() {
+        if a.memory.is_some() {
+            for i in 0..a.instances {
+                for m in MemoryMetric::ALL {
+                    f(Source::Memory {
+                        app: app as u32,
+                        i,
+                        m,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The key of the figure read off `source`: its scope, unit, estimator, range and censoring.
+fn key_of(prog: &Program, closed: bool, source: Source) -> FigureKey {
+    let (scope, slot, hist) = match source {
+        Source::Load { .. } => (Scope::Load, 0, HistRef::Global),
+        Source::Request(None, _) => (Scope::Global, 0, HistRef::Global),
+        Source::Request(Some(e), _) => (
+            Scope::Endpoint(prog.endpoints[e as usize].name.clone()),
+            e + 1,
+            HistRef::Endpoint(e),
+        ),
+        Source::Resource(i, _) => (
+            Scope::Resource(prog.resources[i as usize].name.clone()),
+            0,
+            HistRef::ResourceWait(i),
+        ),
+        Source::Memory { app, i, .. } => (
+            Scope::Instance(format!("{}[{}]", prog.apps[app as usize].name, i + 1)),
+            0,
+            HistRef::Global,
+        ),
+    };
+    let metric = source.metric();
+    let estimator = match metric {
+        Metric::Request(RequestMetric::Latency(p)) => Estimator::PooledQuantile { q: p.q(), hist },
+        Metric::Resource(ResourceMetric::WaitP95) => Estimator::PooledQuantile { q: 0.95, hist },
+        _ => Estimator::ReplicationMean,
+    };
+    let worst_case = match metric {
+        Metric::Request(RequestMetric::ErrorRate) => Some(WorstCase::ErrorRate { slot }),
+        Metric::Request(RequestMetric::Apdex) => Some(WorstCase::Apdex { slot }),
+        _ => None,
     };
     FigureKey {
-        scope: scope.clone(),
-        metric: metric.to_string(),
-        unit: unit.to_string(),
-        estimator: Estimator::ReplicationMean,
-        range,
-        worst_case: None,
+        scope,
+        metric,
+        unit: metric.unit(closed),
+        estimator,
+        range: metric.range(closed),
+        worst_case,
+    }
+}
+
+/// The value of the figure read off `source` in replication `r` (whose endpoints together
+/// are `global`), `span` measured seconds long.
+fn value_of(
+    prog: &Program,
+    r: &Replication,
+    global: &EndpointRecord,
+    span: f64,
+    source: Source,
+) -> f64 {
+    match source {
+        Source::Load { max: false } => r.level_mean,
+        Source::Load { max: true } => r.level_max,
+        Source::Request(None, m) => m.value(global, span),
+        Source::Request(Some(e), m) => m.value(&r.endpoints[e as usize], span),
+        Source::Resource(i, m) => {
+            let units = prog.resources[i as usize].units;
+            m.value(&r.resources[i as usize], units, span)
+        }
+        Source::Memory { app, i, m } => {
+            let a = &prog.apps[app as usize];
+            let Some(mem) = &a.memory else {
+                return f64::NAN; // walked only for apps with a memory model
+            };
+            let k = (a.first_instance + i) as usize;
+            let fixed = mem.base_mb + f64::from(a.worker_count) * mem.per_worker_mb;
+            let mean = fixed + r.instance_load_mean[k] * mem.per_request_mb;
+            match m {
+                MemoryMetric::Mean => mean,
+                MemoryMetric::Peak => fixed + r.instance_load_max[k] * mem.per_request_mb,
+                MemoryMetric::Utilization => mean / mem.ram_mb,
+            }
+        }
     }
 }
 
 impl Schema {
     pub fn new(prog: &Program, closed: bool) -> Schema {
-        let mut f = Vec::new();
-        let load_unit = if closed { "users" } else { "rps" };
-        f.push(key(&Scope::Load, "level_mean", load_unit));
-        f.push(key(&Scope::Load, "level_max", load_unit));
-        request_figures(&mut f, &Scope::Global, HistRef::Global, 0);
-        for (i, e) in prog.endpoints.iter().enumerate() {
-            let scope = Scope::Endpoint(e.name.clone());
-            request_figures(&mut f, &scope, HistRef::Endpoint(i as u32), i as u32 + 1);
-        }
-        for (i, r) in prog.resources.iter().enumerate() {
-            resource_figures(&mut f, &Scope::Resource(r.name.clone()), i as u32, r.units);
-        }
-        for app in &prog.apps {
-            if app.memory.is_some() {
-                for i in 0..app.instances {
-                    let s = Scope::Instance(format!("{}[{}]", app.name, i + 1));
-                    f.push(key(&s, "memory_mean", "mb"));
-                    f.push(key(&s, "memory_peak", "mb"));
-                    // Memory in use over RAM: above 1 when the model overcommits.
-                    let mut k = key(&s, "memory_utilization", "ratio");
-                    k.range = Range::NonNegative;
-                    f.push(k);
-                }
-            }
-        }
-        Schema::from(SchemaFigures { figures: f })
+        let mut figures = Vec::new();
+        walk(prog, |source| figures.push(key_of(prog, closed, source)));
+        Schema::from(SchemaFigures { figures })
     }
 
-    pub fn find(&self, scope: &Scope, metric: &str) -> Option<usize> {
+    /// The index of figure `metric` of `scope`.
+    pub fn find(&self, scope: &Scope, metric: Metric) -> Option<usize> {
         self.figures
             .iter()
-            .position(|k| &k.scope == scope && k.metric == metric)
+            .position(|k| k.metric == metric && &k.scope == scope)
     }
 
     /// The index of figure `i`'s [`CdfBand`] in [`Schema::bands`] (pooled-quantile figures).
@@ -239,141 +332,16 @@ impl Schema {
     }
 
     /// One value per figure for replication `r` (whose endpoints together are `global`), in
-    /// schema order.
+    /// schema order: each computed from its own key.
     pub fn extract(&self, prog: &Program, r: &Replication, global: &EndpointRecord) -> Vec<f64> {
+        let span = r.measured_s();
         let mut out = Vec::with_capacity(self.figures.len());
-        out.push(r.level_mean);
-        out.push(r.level_max);
-        request_values(&mut out, global, r.measured_s());
-        for e in &r.endpoints {
-            request_values(&mut out, e, r.measured_s());
-        }
-        for (res, info) in r.resources.iter().zip(&prog.resources) {
-            resource_values(&mut out, res, info.units, r.measured_s());
-        }
-        for app in &prog.apps {
-            if let Some(m) = &app.memory {
-                for i in 0..app.instances {
-                    let k = (app.first_instance + i) as usize;
-                    let fixed = m.base_mb + f64::from(app.worker_count) * m.per_worker_mb;
-                    let mean = fixed + r.instance_load_mean[k] * m.per_request_mb;
-                    out.push(mean);
-                    out.push(fixed + r.instance_load_max[k] * m.per_request_mb);
-                    out.push(mean / m.ram_mb);
-                }
-            }
-        }
+        walk(prog, |source| {
+            out.push(value_of(prog, r, global, span, source))
+        });
         debug_assert_eq!(out.len(), self.figures.len());
         out
     }
-}
-
-/// The figures of a request scope; `slot` is its index in [`Pooled::counts`].
-fn request_figures(f: &mut Vec<FigureKey>, s: &Scope, hist: HistRef, slot: u32) {
-    f.push(key(s, "throughput", "rps"));
-    f.push(key(s, "attempt_rate", "rps"));
-    let mut k = key(s, "error_rate", "ratio");
-    k.worst_case = Some(WorstCase::ErrorRate { slot });
-    f.push(k);
-    for k in ErrorKind::ALL {
-        f.push(key(s, &format!("error_rate_{}", k.name()), "ratio"));
-    }
-    f.push(key(s, "latency_mean", "ms"));
-    for p in REPORTED_PERCENTILES {
-        let mut k = key(s, &latency_metric(p), "ms");
-        k.estimator = Estimator::PooledQuantile { q: p / 100.0, hist };
-        f.push(k);
-    }
-    f.push(key(s, "latency_max", "ms"));
-    let mut k = key(s, "apdex", "score");
-    k.worst_case = Some(WorstCase::Apdex { slot });
-    f.push(k);
-    f.push(key(s, "in_system_mean", "requests"));
-    f.push(key(s, "residence_mean", "ms"));
-    f.push(key(s, "unfinished", "requests"));
-}
-
-fn request_values(out: &mut Vec<f64>, e: &super::recorder::EndpointRecord, span: f64) {
-    let responses = e.responses() as f64;
-    let ratio = |x: u64| {
-        if responses > 0.0 {
-            x as f64 / responses
-        } else {
-            0.0
-        }
-    };
-    out.push(e.ok as f64 / span);
-    out.push(responses / span);
-    out.push(ratio(e.error_count()));
-    for k in ErrorKind::ALL {
-        out.push(ratio(e.errors[k.index()]));
-    }
-    // Response times, with the unfinished attempts at their age (`latency` holds both).
-    let timed = e.latency.count();
-    let per_timed = |x: f64| if timed > 0 { x } else { f64::NAN };
-    out.push(per_timed(1e3 * e.latency_sum_s / timed as f64));
-    for p in REPORTED_PERCENTILES {
-        out.push(per_timed(1e3 * e.latency.quantile(p / 100.0)));
-    }
-    out.push(per_timed(1e3 * e.latency.max()));
-    let asked = responses + e.unfinished_count() as f64;
-    out.push(if asked > 0.0 {
-        e.apdex_credit() / asked
-    } else {
-        f64::NAN
-    });
-    out.push(e.in_system_mean);
-    out.push(if e.left > 0 {
-        1e3 * e.residence_sum_s / e.left as f64
-    } else {
-        f64::NAN
-    });
-    out.push(e.unfinished_count() as f64);
-}
-
-fn resource_figures(f: &mut Vec<FigureKey>, s: &Scope, i: u32, units: u32) {
-    if units == UNLIMITED {
-        f.push(key(s, "in_use_mean", "requests"));
-    } else {
-        f.push(key(s, "utilization", "ratio"));
-    }
-    f.push(key(s, "in_use_max", "requests"));
-    f.push(key(s, "queue_mean", "requests"));
-    f.push(key(s, "queue_max", "requests"));
-    f.push(key(s, "wait_mean", "ms"));
-    let mut k = key(s, "wait_p95", "ms");
-    k.estimator = Estimator::PooledQuantile {
-        q: 0.95,
-        hist: HistRef::ResourceWait(i),
-    };
-    f.push(k);
-    f.push(key(s, "served_rate", "rps"));
-    f.push(key(s, "reject_rate", "rps"));
-    f.push(key(s, "timeout_rate", "rps"));
-}
-
-fn resource_values(out: &mut Vec<f64>, r: &super::recorder::ResourceRecord, units: u32, span: f64) {
-    out.push(if units == UNLIMITED {
-        r.busy_mean
-    } else {
-        r.busy_mean / f64::from(units)
-    });
-    out.push(r.busy_max);
-    out.push(r.waiting_mean);
-    out.push(r.waiting_max);
-    out.push(if r.grants > 0 {
-        1e3 * r.wait_sum_s / r.grants as f64
-    } else {
-        f64::NAN
-    });
-    out.push(if r.grants > 0 {
-        1e3 * r.waits.quantile(0.95)
-    } else {
-        f64::NAN
-    });
-    out.push(r.grants as f64 / span);
-    out.push(r.rejects as f64 / span);
-    out.push(r.timeouts as f64 / span);
 }
 
 /// All endpoints of a replication summed into one record (histograms merged).

@@ -45,7 +45,11 @@ fn run(c: &Checked, p: &Program, replications: Replications, seed: u64) -> Scena
 }
 
 fn global(r: &ScenarioRun, metric: &str) -> Estimate {
-    let i = r.aggregate.schema.find(&Scope::Global, metric).unwrap();
+    let i = r
+        .aggregate
+        .schema
+        .find(&Scope::Global, metric.parse().expect("a metric"))
+        .unwrap();
     r.aggregate.estimate(i)
 }
 

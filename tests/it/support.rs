@@ -60,7 +60,7 @@ pub fn fig(r: &ScenarioRun, scope: &Scope, metric: &str) -> Estimate {
     let i = r
         .aggregate
         .schema
-        .find(scope, metric)
+        .find(scope, metric.parse().expect("a metric"))
         .unwrap_or_else(|| panic!("no figure {scope:?} {metric}"));
     r.aggregate.estimate(i)
 }

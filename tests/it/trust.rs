@@ -25,7 +25,11 @@ fn run_src(src: &str, replications: Replications, seed: u64) -> (ScenarioRun, Ve
 }
 
 fn figure(r: &ScenarioRun, scope: &Scope, metric: &str) -> Estimate {
-    let i = r.aggregate.schema.find(scope, metric).expect("a figure");
+    let i = r
+        .aggregate
+        .schema
+        .find(scope, metric.parse().expect("a metric"))
+        .expect("a figure");
     r.aggregate.estimate(i)
 }
 

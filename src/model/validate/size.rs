@@ -3,7 +3,7 @@
 //! stages ask for.
 
 use super::Validator;
-use crate::model::units::sig3;
+use crate::format::sig3;
 use crate::model::*;
 
 /// Refuses a model beyond the supported maxima (endpoints, resources, app instances, steps,

@@ -5,7 +5,7 @@
 //! missing from the figures; the author should know before reading them.
 
 use super::{Validator, total_duration};
-use crate::model::units::fmt_duration;
+use crate::format::fmt_duration;
 use crate::model::*;
 
 /// Warns, once per endpoint, when its slowest step's mean exceeds the run of a scenario.
