@@ -93,7 +93,7 @@ pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
         let bytes = partial
             .to_bytes()
             .map_err(|e| CliError::Usage(e.to_string()))?;
-        let written = write_files(&out, &[(partial.file_name().as_str(), bytes)])?;
+        let written = write_files(&out, &[report::Output::new(partial.file_name(), bytes)])?;
         eprintln!("wrote {}", written[0].display());
         return Ok(0);
     }

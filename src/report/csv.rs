@@ -1,21 +1,24 @@
 //! `summary.csv` (one row per scenario x scope x metric, like Locust's stats) and
 //! `timeseries.csv` (one row per scenario x window, like Locust's stats_history).
 
-use super::{Exporter, RenderError, Results};
+use super::{Exporter, Output, RenderError, Results};
 
 pub struct SummaryCsv;
+
+const SUMMARY: &str = "summary.csv";
 pub struct TimeseriesCsv;
 
-fn finish(file: &'static str, w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, RenderError> {
-    w.into_inner().map_err(|e| RenderError::Render {
-        file,
+fn finish(file: &'static str, w: csv::Writer<Vec<u8>>) -> Result<Vec<Output>, RenderError> {
+    let bytes = w.into_inner().map_err(|e| RenderError::Render {
+        file: file.into(),
         message: e.to_string(),
-    })
+    })?;
+    Ok(vec![Output::new(file, bytes)])
 }
 
 fn err(file: &'static str) -> impl Fn(csv::Error) -> RenderError {
     move |e| RenderError::Render {
-        file,
+        file: file.into(),
         message: e.to_string(),
     }
 }
@@ -29,18 +32,14 @@ fn num(x: f64) -> String {
     }
 }
 
-impl Exporter for SummaryCsv {
-    fn file_name(&self) -> &'static str {
-        "summary.csv"
-    }
-
+impl Exporter<Results> for SummaryCsv {
     /// One row per figure, then one per objective (scope `objective`, with its `target` and
     /// `verdict`, as k6's summary export carries its thresholds). `upper` says what `ci_high`
     /// is: `limit` (the 95 % limit), `at_least_max` (the limit lies beyond the largest value
     /// observed, which `ci_high` holds) or `unbounded` (unfinished requests leave the figure
     /// unknown above `mean`; `ci_high` is empty).
-    fn render(&self, r: &Results) -> Result<Vec<u8>, RenderError> {
-        let e = err(self.file_name());
+    fn render(&self, r: &Results) -> Result<Vec<Output>, RenderError> {
+        let e = err(SUMMARY);
         let mut w = csv::Writer::from_writer(Vec::new());
         let header = [
             "scenario",
@@ -99,7 +98,7 @@ impl Exporter for SummaryCsv {
                 w.write_record(&row).map_err(&e)?;
             }
         }
-        finish(self.file_name(), w)
+        finish(SUMMARY, w)
     }
 }
 
@@ -146,14 +145,10 @@ pub fn column_fragment(name: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
-impl Exporter for TimeseriesCsv {
-    fn file_name(&self) -> &'static str {
-        "timeseries.csv"
-    }
-
+impl Exporter<Results> for TimeseriesCsv {
     /// One row per scenario x window.
-    fn render(&self, r: &Results) -> Result<Vec<u8>, RenderError> {
-        spans(self.file_name(), r, "window", |s| {
+    fn render(&self, r: &Results) -> Result<Vec<Output>, RenderError> {
+        spans("timeseries.csv", r, "window", |s| {
             s.timeseries.iter().map(|w| (None, w)).collect()
         })
     }
@@ -163,13 +158,9 @@ impl Exporter for TimeseriesCsv {
 /// `timeseries.csv` plus the stage's number and what it does.
 pub struct StagesCsv;
 
-impl Exporter for StagesCsv {
-    fn file_name(&self) -> &'static str {
-        "stages.csv"
-    }
-
-    fn render(&self, r: &Results) -> Result<Vec<u8>, RenderError> {
-        spans(self.file_name(), r, "stage", |s| {
+impl Exporter<Results> for StagesCsv {
+    fn render(&self, r: &Results) -> Result<Vec<Output>, RenderError> {
+        spans("stages.csv", r, "stage", |s| {
             s.stages
                 .iter()
                 .map(|st| (Some((st.index, st.label.as_str())), &st.span))
@@ -186,8 +177,8 @@ fn spans<'a>(
     file: &'static str,
     r: &'a Results,
     what: &str,
-    rows: impl Fn(&'a crate::report::results::ScenarioResults) -> Vec<SpanRow<'a>>,
-) -> Result<Vec<u8>, RenderError> {
+    rows: impl Fn(&'a crate::analysis::results::ScenarioResults) -> Vec<SpanRow<'a>>,
+) -> Result<Vec<Output>, RenderError> {
     let e = err(file);
     let mut w = csv::Writer::from_writer(Vec::new());
     let level = if r.closed_workload {

@@ -1,20 +1,18 @@
 //! `results.json`: everything, with the model and the run parameters to reproduce it.
 
-use super::{Exporter, RenderError, Results};
+use super::{Exporter, Output, RenderError, Results};
 
 pub struct ResultsJson;
 
-impl Exporter for ResultsJson {
-    fn file_name(&self) -> &'static str {
-        "results.json"
-    }
+pub const RESULTS_JSON: &str = "results.json";
 
-    fn render(&self, results: &Results) -> Result<Vec<u8>, RenderError> {
+impl Exporter<Results> for ResultsJson {
+    fn render(&self, results: &Results) -> Result<Vec<Output>, RenderError> {
         let mut bytes = serde_json::to_vec_pretty(results).map_err(|e| RenderError::Render {
-            file: self.file_name(),
+            file: RESULTS_JSON.into(),
             message: e.to_string(),
         })?;
         bytes.push(b'\n');
-        Ok(bytes)
+        Ok(vec![Output::new(RESULTS_JSON, bytes)])
     }
 }

@@ -1,13 +1,15 @@
-//! Outputs: one exporter per format behind [`Exporter`], each rendering the [`Results`] to
-//! bytes; [`write_all`] then writes them atomically. The terminal summary is [`text`].
+//! Outputs: documents rendered to bytes. An exporter renders one kind of document (a run's
+//! [`Results`] today; a study and the plan build on the same trait) into the files it names;
+//! [`write_all`] writes them atomically. The report computes nothing: every figure comes
+//! computed in the document, and every number is written through [`crate::format`]. The
+//! terminal summary is [`text`].
 
 pub mod csv;
 pub mod json;
-pub mod results;
 pub mod text;
 pub mod write;
 
-pub use results::Results;
+pub use crate::analysis::results::Results;
 pub use write::{WriteError, write_all};
 
 use thiserror::Error;
@@ -16,18 +18,33 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum RenderError {
     #[error("cannot render {file}: {message}")]
-    Render { file: &'static str, message: String },
+    Render { file: String, message: String },
 }
 
-/// Renders results into one file's bytes.
-pub trait Exporter {
-    /// The file name it writes, e.g. `summary.csv`.
-    fn file_name(&self) -> &'static str;
-    fn render(&self, results: &Results) -> Result<Vec<u8>, RenderError>;
+/// One rendered file: its name in the output folder and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Output {
+    pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Output {
+        Output {
+            name: name.into(),
+            bytes,
+        }
+    }
+}
+
+/// Renders a document of kind `D` into the files it makes (one for a table, one per chart
+/// for a set of charts).
+pub trait Exporter<D: ?Sized> {
+    fn render(&self, doc: &D) -> Result<Vec<Output>, RenderError>;
 }
 
 /// The files of a run's output folder.
-pub fn exporters() -> Vec<Box<dyn Exporter>> {
+pub fn exporters() -> Vec<Box<dyn Exporter<Results>>> {
     vec![
         Box::new(csv::SummaryCsv),
         Box::new(csv::TimeseriesCsv),

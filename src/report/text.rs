@@ -2,13 +2,13 @@
 //! (`✓ p(95) < 200ms  p(95)=148ms ± 6`), then one row per endpoint, then one row per resource.
 //! Every `±` is the half-width of the 95 % confidence interval across replications.
 
-use super::results::{FigureIndex, Results, ScenarioResults};
+use crate::analysis::results::{FigureIndex, Results, ScenarioResults};
 use crate::format::{
     clock, estimate as value_text, fmt_duration, fmt_ms, fmt_pct, percent as pct_value,
     percent1 as pct, rate, sig3, value,
 };
 use crate::montecarlo::WarmupRule;
-use crate::stats::ci::{MIN_MEANINGFUL_REPLICATIONS, Upper, t_quantile};
+use crate::stats::ci::{MIN_MEANINGFUL_REPLICATIONS, Upper};
 use crate::stats::{Metric, RequestMetric as Req, ResourceMetric as Res, Scope, Unit};
 use std::fmt::Write;
 
@@ -211,7 +211,7 @@ fn warnings(out: &mut String, s: &ScenarioResults) {
             out,
             "  ! {} replication(s): intervals this wide decide little (Student t = {}); run {} or more",
             s.replications,
-            sig3(t_quantile(s.replications)),
+            sig3(s.student_t()),
             MIN_MEANINGFUL_REPLICATIONS
         );
     }

@@ -1,7 +1,7 @@
 //! Writes a set of output files completely or not at all: every file is rendered first, then
 //! written to a temporary name in the same folder, flushed, and renamed over its final name.
 
-use super::{Exporter, RenderError, Results};
+use super::{Exporter, Output, RenderError};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,20 +26,20 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
     }
 }
 
-/// Renders every exporter, then writes all files into `dir` (created if needed). Returns the
-/// paths written.
+/// Renders `doc` with every exporter, then writes all their files into `dir` (created if
+/// needed). Returns the paths written.
 ///
 /// # Errors
 /// A rendering error (nothing is written) or an I/O error (temporary files are removed).
-pub fn write_all(
+pub fn write_all<D: ?Sized>(
     dir: &Path,
-    results: &Results,
-    exporters: &[Box<dyn Exporter>],
+    doc: &D,
+    exporters: &[Box<dyn Exporter<D>>],
 ) -> Result<Vec<PathBuf>, WriteError> {
-    let rendered: Vec<(&'static str, Vec<u8>)> = exporters
-        .iter()
-        .map(|e| Ok((e.file_name(), e.render(results)?)))
-        .collect::<Result<_, RenderError>>()?;
+    let mut rendered: Vec<Output> = Vec::new();
+    for e in exporters {
+        rendered.extend(e.render(doc)?);
+    }
     write_files(dir, &rendered)
 }
 
@@ -47,9 +47,9 @@ pub fn write_all(
 /// version, or none is. New versions go to temporary names first; the old files are moved
 /// aside, the new ones renamed into place, and the old ones deleted only once all are in; any
 /// failure on the way puts the old files back.
-pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>, WriteError> {
+pub fn write_files(dir: &Path, files: &[Output]) -> Result<Vec<PathBuf>, WriteError> {
     fs::create_dir_all(dir).map_err(io(dir))?;
-    let targets: Vec<PathBuf> = files.iter().map(|(name, _)| dir.join(name)).collect();
+    let targets: Vec<PathBuf> = files.iter().map(|f| dir.join(&f.name)).collect();
     if let Some(t) = targets.iter().find(|t| t.exists() && !t.is_file()) {
         let source = std::io::Error::other(
             "something other than a file is in the way; remove it or choose another -o",
@@ -62,17 +62,17 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
     let pid = std::process::id();
     let temps: Vec<PathBuf> = files
         .iter()
-        .map(|(name, _)| dir.join(format!(".{name}.tmp-{pid}")))
+        .map(|f| dir.join(format!(".{}.tmp-{pid}", f.name)))
         .collect();
-    for ((_, bytes), tmp) in files.iter().zip(&temps) {
-        if let Err(e) = write_synced(tmp, bytes) {
+    for (f, tmp) in files.iter().zip(&temps) {
+        if let Err(e) = write_synced(tmp, &f.bytes) {
             cleanup(&temps);
             return Err(e);
         }
     }
     let olds: Vec<PathBuf> = files
         .iter()
-        .map(|(name, _)| dir.join(format!(".{name}.old-{pid}")))
+        .map(|f| dir.join(format!(".{}.old-{pid}", f.name)))
         .collect();
     let mut moved_aside = Vec::new();
     for (target, old) in targets.iter().zip(&olds) {

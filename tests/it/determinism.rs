@@ -25,9 +25,10 @@ fn results_json(threads: usize) -> Vec<u8> {
         duration_s: None,
         scenarios: vec![],
     };
-    ResultsJson
+    let mut files = ResultsJson
         .render(&Results::new(&c, &p, &params, &runs))
-        .unwrap()
+        .unwrap();
+    files.remove(0).bytes
 }
 
 #[test]

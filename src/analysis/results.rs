@@ -93,6 +93,14 @@ pub struct ScenarioResults {
     pub stages: Vec<StageResult>,
 }
 
+impl ScenarioResults {
+    /// The Student t quantile its 95 % intervals use (with `replications − 1` degrees of
+    /// freedom): how much wider than ±2 standard errors they are.
+    pub fn student_t(&self) -> f64 {
+        crate::stats::ci::t_quantile(self.replications)
+    }
+}
+
 /// Requests still waiting for their response when the runs ended, over all replications:
 /// right-censored response times, at least as long as their age.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
