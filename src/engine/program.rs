@@ -6,9 +6,9 @@
 //! Names are resolved here once; the event loop only sees indices.
 //!
 //! Each sampling site gets a random stream of its own, named by what the step is rather than by
-//! its position in the flow (see `program/names.rs` and [`super::rng`]), so that a what-if that edits a
-//! flow keeps the draws of the steps it did not touch: common random numbers between the
-//! baseline and the variant.
+//! its position in the flow (see `program/names.rs` and [`super::rng`]), so that a what-if that
+//! edits a flow keeps the draws of the steps it did not touch: common random numbers between
+//! the baseline and the variant.
 
 use super::sampler::Sampler;
 use crate::model::{

@@ -206,7 +206,7 @@ pub enum Step {
     /// A pure delay that holds whatever the request holds (a sleep, an unmodelled call).
     Delay { delay: Dist },
     /// `inner` under a name of its own: its random streams are named by the label rather than
-    /// by what it is and where (see [`crate::engine::rng`]), so a variant that edits the steps
+    /// by what it is and where (see the engine's `rng` module), so a variant that edits the steps
     /// around it keeps its draws (common random numbers). Unique within an endpoint.
     Labelled {
         label: String,
