@@ -209,6 +209,7 @@ fn walk_step(c: &Checked, s: &Step, w: f64, acc: &mut Acc) -> f64 {
             k * walk(c, steps, w * k, acc)
         }
         Step::Delay { delay } => delay.mean(),
+        Step::Labelled { inner, .. } => walk_step(c, inner, w, acc),
     }
 }
 

@@ -4,6 +4,11 @@
 //! request is a program counter into it. Resources are flattened so that every app instance's
 //! workers, cores and pool, and every database node, is one counted resource with a FCFS queue.
 //! Names are resolved here once; the event loop only sees indices.
+//!
+//! Each sampling site gets a random stream of its own, named by what the step is rather than by
+//! its position in the flow (see `program/names.rs` and [`super::rng`]), so that a what-if that
+//! edits a flow keeps the draws of the steps it did not touch: common random numbers between
+//! the baseline and the variant.
 
 use super::sampler::Sampler;
 use crate::model::{
@@ -11,6 +16,11 @@ use crate::model::{
     Step, WorkerMode,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+mod names;
+#[cfg(test)]
+mod tests;
 
 /// Share of the mix from which an endpoint gets its own time series and stage figures.
 pub const TRACKED_SHARE: f64 = 0.01;
@@ -202,7 +212,7 @@ pub struct Program {
     pub dbs: Vec<DbGroup>,
     /// Every sampling site: its distribution and the stream it draws from.
     pub samplers: Vec<Site>,
-    /// Stable names of the random streams; their hashes seed them.
+    /// Names of the random streams, all different (see [`super::rng`]); their hashes seed them.
     pub streams: Vec<String>,
     /// Cumulative endpoint weights of the mix.
     pub mix_cdf: Vec<f64>,
@@ -258,6 +268,8 @@ struct Compiler<'c> {
     c: &'c Checked,
     p: Program,
     placed: Vec<Placed>,
+    /// Index of each name in `p.streams`.
+    stream_of: BTreeMap<String, u32>,
 }
 
 impl<'c> Compiler<'c> {
@@ -284,6 +296,7 @@ impl<'c> Compiler<'c> {
             c,
             p,
             placed: Vec::new(),
+            stream_of: BTreeMap::new(),
         }
     }
 
@@ -315,16 +328,43 @@ impl<'c> Compiler<'c> {
         }
     }
 
+    /// The stream named `name`, shared by whatever asks for that name: a model-wide source of
+    /// randomness (`mix`, `arrivals`, `route:<app>`, `reads:<db>`), one of each.
     fn stream(&mut self, name: String) -> u32 {
-        if let Some(i) = self.p.streams.iter().position(|s| *s == name) {
-            return i as u32;
+        if let Some(&i) = self.stream_of.get(&name) {
+            return i;
         }
-        self.p.streams.push(name);
-        (self.p.streams.len() - 1) as u32
+        self.new_stream(name)
     }
 
+    fn new_stream(&mut self, name: String) -> u32 {
+        let i = self.p.streams.len() as u32;
+        self.stream_of.insert(name.clone(), i);
+        self.p.streams.push(name);
+        i
+    }
+
+    /// A stream of its own for the sampling site `name`. Two sites never share one: should a
+    /// model's names make two sites' names coincide (an endpoint named like another's step,
+    /// `GET /a` and `GET /a/repeat#1`), the later in compile order gets `~2`, `~3`, ...
+    fn site_stream(&mut self, name: String) -> u32 {
+        if !self.stream_of.contains_key(&name) {
+            return self.new_stream(name);
+        }
+        let free = (2_u64..)
+            .map(|k| format!("{name}~{k}"))
+            .find(|n| !self.stream_of.contains_key(n))
+            .expect("a free name");
+        self.new_stream(free)
+    }
+
+    /// A sampler of `d` for the sampling site `site`, on a stream of its own.
     fn sampler(&mut self, d: &Dist, site: String) -> u32 {
-        let stream = self.stream(site);
+        let stream = self.site_stream(site);
+        self.sampler_on(d, stream)
+    }
+
+    fn sampler_on(&mut self, d: &Dist, stream: u32) -> u32 {
         self.p.samplers.push(Site {
             sampler: Sampler::new(d),
             stream,
@@ -550,7 +590,8 @@ impl<'c> Compiler<'c> {
             crate::model::Workload::Open {
                 arrivals: crate::model::Arrivals::Renewal { interarrival },
             } => {
-                let interarrival = self.sampler(interarrival, "arrivals".to_string());
+                // The arrival process's one stream, as a Poisson process draws from.
+                let interarrival = self.sampler_on(interarrival, self.p.arrival_stream);
                 Source::Renewal { interarrival }
             }
         };
@@ -578,14 +619,14 @@ impl<'c> Compiler<'c> {
             };
             front = Some(conn);
             self.emit(Op::FrontAcquire { res: conn });
-            let s = self.sampler(&spec.service, format!("ep:{}/proxy", e.name));
+            let s = self.sampler(&spec.service, format!("{}/proxy", names::flow(&e.name)));
             self.emit(Op::Serve {
                 res: Sel::Fixed(workers),
                 sampler: s,
             });
         }
         let mut ctx = FlowCtx {
-            endpoint: e.name.clone(),
+            flow: names::flow(&e.name),
             group,
             sync: false,
             depth: 0,
@@ -601,12 +642,13 @@ impl<'c> Compiler<'c> {
                 });
             }
         }
-        self.steps(&mut ctx, &e.steps, "");
+        let flow = ctx.flow.clone();
+        self.steps(&mut ctx, &e.steps, &flow);
         self.emit(Op::End);
         let backoff = e
             .retry
             .as_ref()
-            .map(|r| self.sampler(&r.backoff, format!("ep:{}/backoff", e.name)));
+            .map(|r| self.sampler(&r.backoff, format!("{flow}/backoff")));
         self.p.endpoints.push(EndpointProg {
             name: e.name.clone(),
             entry,
@@ -626,23 +668,17 @@ impl<'c> Compiler<'c> {
         }
     }
 
-    fn steps(&mut self, ctx: &mut FlowCtx, steps: &[Step], path: &str) {
-        for (k, s) in steps.iter().enumerate() {
-            let site = if path.is_empty() {
-                format!("{}", k + 1)
-            } else {
-                format!("{path}.{}", k + 1)
-            };
-            self.step(ctx, s, &site);
+    /// Compiles the steps of the block named `block` (see `names`).
+    fn steps(&mut self, ctx: &mut FlowCtx, steps: &[Step], block: &str) {
+        let mut names = names::Block::default();
+        for s in steps {
+            let site = names.name(&ctx.flow, block, s);
+            self.step(ctx, s, site);
         }
     }
 
-    fn site(ctx: &FlowCtx, path: &str) -> String {
-        format!("ep:{}/{path}", ctx.endpoint)
-    }
-
-    fn step(&mut self, ctx: &mut FlowCtx, s: &Step, path: &str) {
-        let site = Self::site(ctx, path);
+    /// Compiles step `s`, whose streams are named `site` and `site/<sub-stream>`.
+    fn step(&mut self, ctx: &mut FlowCtx, s: &Step, site: String) {
         match s {
             Step::Compute { demand, .. } => {
                 let g = &self.p.apps[ctx
@@ -709,7 +745,7 @@ impl<'c> Compiler<'c> {
                     stream,
                     else_pc: 0,
                 });
-                self.steps(ctx, miss, &format!("{path}.miss"));
+                self.steps(ctx, miss, &format!("{site}/miss"));
                 let set = self.sampler(&spec.service, format!("{site}/set"));
                 self.emit(Op::Serve {
                     res: Sel::Fixed(res),
@@ -760,19 +796,20 @@ impl<'c> Compiler<'c> {
                     stream,
                     else_pc: 0,
                 });
-                self.steps(ctx, then, &format!("{path}.then"));
+                self.steps(ctx, then, &format!("{site}/then"));
                 let jump = self.emit(Op::Jump { to: 0 });
                 self.patch_else(branch);
-                self.steps(ctx, otherwise, &format!("{path}.else"));
+                self.steps(ctx, otherwise, &format!("{site}/else"));
                 self.p.ops[jump as usize] = Op::Jump {
                     to: self.p.ops.len() as u32,
                 };
             }
-            Step::Repeat { times, steps } => self.repeat(ctx, *times, steps, path),
+            Step::Repeat { times, steps } => self.repeat(ctx, *times, steps, &site),
             Step::Delay { delay } => {
                 let sm = self.sampler(delay, site);
                 self.emit(Op::Hold { sampler: sm });
             }
+            Step::Labelled { inner, .. } => self.step(ctx, inner, site),
         }
     }
 
@@ -783,15 +820,16 @@ impl<'c> Compiler<'c> {
         }
     }
 
-    fn repeat(&mut self, ctx: &mut FlowCtx, times: u32, steps: &[Step], path: &str) {
+    /// A repeat's body is the block named by the repeat's own name.
+    fn repeat(&mut self, ctx: &mut FlowCtx, times: u32, steps: &[Step], block: &str) {
         match times {
             0 => {}
-            1 => self.steps(ctx, steps, path),
+            1 => self.steps(ctx, steps, block),
             n => {
                 let depth = ctx.depth;
                 let start = self.emit(Op::LoopStart { n, depth });
                 ctx.depth += 1;
-                self.steps(ctx, steps, path);
+                self.steps(ctx, steps, block);
                 ctx.depth -= 1;
                 self.emit(Op::LoopEnd { start, depth });
             }
@@ -844,7 +882,8 @@ impl<'c> Compiler<'c> {
 }
 
 struct FlowCtx {
-    endpoint: String,
+    /// The prefix of the flow's stream names, `ep:<endpoint>`.
+    flow: String,
     group: Option<u32>,
     sync: bool,
     depth: u8,

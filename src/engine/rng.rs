@@ -6,6 +6,22 @@
 //! are bit-identical for any thread count, and a what-if that changes one part of a model keeps
 //! the other parts' draws (common random numbers). Xoshiro256++ is specified by its algorithm,
 //! so its output does not change with crate versions (unlike `StdRng`/`SmallRng`).
+//!
+//! A stream's key is the hash of its name, and the name says what draws from it, never its
+//! position in the model (which an edit shifts):
+//!
+//! - `mix`, `arrivals` (a Poisson process's or a renewal process's gaps), `think`;
+//!   `route:<app>` and `reads:<database>` for the balancers;
+//! - `ep:<endpoint>/proxy` and `ep:<endpoint>/backoff`, an endpoint's own;
+//! - a step's: `ep:<endpoint>/<blocks>/<kind> <resource>#<n>`, the n-th step of that kind and
+//!   resource in its block (`ep:GET /api/releases/read mysql#2`,
+//!   `ep:GET /api/releases/repeat#1/compute flask#1`, `.../branch#1/then/...`,
+//!   `.../get redis#1/miss/...`), or `ep:<endpoint>/<label>` for a labelled step; a cache
+//!   lookup's and a branch's sub-streams add `/get`, `/hit`, `/set` and `/branch`.
+//!
+//! So a what-if that inserts or removes a step renames only the later steps of the same kind
+//! and resource in the same block, and no labelled step (`crate::engine::program` builds the
+//! names; every sampling site gets a stream of its own).
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;

@@ -204,11 +204,61 @@ pub enum Step {
     Repeat { times: u32, steps: Vec<Step> },
     /// A pure delay that holds whatever the request holds (a sleep, an unmodelled call).
     Delay { delay: Dist },
+    /// `inner` under a name of its own: its random streams are named by the label rather than
+    /// by what it is and where (see the engine's `rng` module), so a variant that edits the steps
+    /// around it keeps its draws (common random numbers). Unique within an endpoint.
+    Labelled {
+        label: String,
+        inner: Box<Step>,
+        /// Where the label was given.
+        #[serde(default)]
+        origin: Option<Origin>,
+    },
+}
+
+/// Endpoint-level stream names a label would take over (`ep:<endpoint>/proxy` is its proxy's
+/// work, `ep:<endpoint>/backoff` its retries' waits).
+pub const RESERVED_LABELS: [&str; 2] = ["proxy", "backoff"];
+
+/// Checks a step label: one name, without the `/` and `#` that separate and number the
+/// generated stream names, and none of the [`RESERVED_LABELS`]. Then no label can name the
+/// same stream as another step of its endpoint.
+pub fn check_label(label: &str) -> Result<(), SpecError> {
+    let why = if label.trim().is_empty() {
+        "is empty"
+    } else if label.contains(['/', '#']) {
+        "contains `/` or `#`, which separate and number generated stream names"
+    } else if RESERVED_LABELS.contains(&label) {
+        "names one of the endpoint's own streams (`proxy`, `backoff`)"
+    } else {
+        return Ok(());
+    };
+    Err(SpecError::Invalid(format!(
+        "the step label `{label}` {why}; choose a short name such as \"serialise\""
+    )))
 }
 
 impl Step {
+    /// A labelled `inner` (see [`Step::Labelled`]); a label on a labelled step replaces its
+    /// label.
+    ///
+    /// # Errors
+    /// A label [`check_label`] refuses.
+    pub fn labelled(label: String, inner: Step, origin: Option<Origin>) -> Result<Step, SpecError> {
+        check_label(&label)?;
+        let inner = match inner {
+            Step::Labelled { inner, .. } => inner,
+            other => Box::new(other),
+        };
+        Ok(Step::Labelled {
+            label,
+            inner,
+            origin,
+        })
+    }
+
     /// The step lists nested in this step: a cache miss's steps, a branch's two sides, a
-    /// repeat's body (empty slices for a step with none).
+    /// repeat's body, a labelled step's step (empty slices for a step with none).
     pub fn nested(&self) -> [&[Step]; 2] {
         match self {
             Step::CacheGet { miss, .. } => [miss, &[]],
@@ -216,6 +266,7 @@ impl Step {
                 then, otherwise, ..
             } => [then, otherwise],
             Step::Repeat { steps, .. } => [steps, &[]],
+            Step::Labelled { inner, .. } => [std::slice::from_ref(&**inner), &[]],
             _ => [&[], &[]],
         }
     }

@@ -271,6 +271,7 @@ fn check_endpoint(v: &mut Validator, e: &Endpoint) -> Option<usize> {
         v.error(item.clone(), &e.origin, msg);
     }
     check_steps(v, &item, &e.origin, &e.steps, 0);
+    check_unique_labels(v, &item, e);
     size::check_request_length(v, &item, e);
     app_index
 }
@@ -421,6 +422,45 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
             check_steps(v, item, origin, steps, depth + 1);
         }
         Step::Delay { .. } => {}
+        Step::Labelled {
+            label,
+            inner,
+            origin: at,
+        } => {
+            if let Err(e) = check_label(label) {
+                let at = if at.is_some() { at } else { origin };
+                v.error(item.to_string(), at, e.to_string());
+            }
+            check_step(v, item, origin, inner, depth);
+        }
+    }
+}
+
+/// Refuses a label given to two steps of one endpoint: it names their random streams.
+fn check_unique_labels(v: &mut Validator, item: &str, e: &Endpoint) {
+    let mut labels = Vec::new();
+    collect_labels(&e.steps, &mut labels);
+    for (i, first) in duplicates(labels.iter().copied()) {
+        let (label, at) = labels[i];
+        let at = if at.is_some() { at } else { &e.origin };
+        let msg = format!(
+            "the label `{label}` is given to two of its steps{}; a label names a step's random \
+             streams, so each is unique within an endpoint",
+            first_declared(first, at)
+        );
+        v.error(item.to_string(), at, msg);
+    }
+}
+
+/// The labels of `steps`, nested ones included, in flow order, with where each was given.
+fn collect_labels<'m>(steps: &'m [Step], out: &mut Vec<(&'m str, &'m Option<Origin>)>) {
+    for s in steps {
+        if let Step::Labelled { label, origin, .. } = s {
+            out.push((label, origin));
+        }
+        for inner in s.nested() {
+            collect_labels(inner, out);
+        }
     }
 }
 

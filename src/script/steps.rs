@@ -25,6 +25,7 @@ pub(crate) fn register(engine: &mut Engine, budget: &Budget) {
     register_data_steps(engine, budget);
     register_external_steps(engine);
     register_control_flow(engine, budget);
+    register_label(engine, budget);
     register_endpoint(engine, budget);
 }
 
@@ -150,6 +151,21 @@ fn register_control_flow(engine: &mut Engine, budget: &Budget) {
             delay: dist(&d, "delay")?,
         })
     });
+}
+
+/// `step.label(name)`: the step under a name of its own, so that its random streams keep their
+/// draws when a variant edits the steps around it (see `Step::Labelled`).
+fn register_label(engine: &mut Engine, budget: &Budget) {
+    let b = budget.clone();
+    engine.register_fn(
+        "label",
+        move |ctx: NativeCallContext, s: &mut ScriptStep, name: Dynamic| -> Res<ScriptStep> {
+            let label = super::values::name(&name, "step label")?;
+            nesting(s.0.depth(), "step.label(name)")?;
+            let at = super::builder::origin_of(&ctx, "");
+            step(Step::labelled(label, b.copy(&s.0)?, Some(at)).map_err(msg)?)
+        },
+    );
 }
 
 fn branch(
@@ -295,5 +311,6 @@ fn describe(s: &Step) -> String {
         }
         Step::Repeat { times, steps } => format!("repeat {times} x {} steps", steps.len()),
         Step::Delay { delay } => format!("delay {}", delay.describe()),
+        Step::Labelled { label, inner, .. } => format!("{} (labelled `{label}`)", describe(inner)),
     }
 }

@@ -286,6 +286,16 @@ const AT_THE_CALL: &[Bad] = &[
         &["model(…) was already called at line 2: a script declares one model"],
     ),
     at(
+        "label_with_a_slash.rhai",
+        "page/count",
+        &["the step label `page/count` contains `/` or `#`"],
+    ),
+    at(
+        "reserved_label.rhai",
+        "label(\"backoff\")",
+        &["the step label `backoff` names one of the endpoint's own streams"],
+    ),
+    at(
         "hit_ratio_above_one.rhai",
         "1.5",
         &["`hit_ratio` is a probability and must lie in [0, 1] (got 1.5)"],
@@ -509,6 +519,13 @@ const IN_VALIDATION: &[Bad] = &[
         "duplicate_endpoint.rhai",
         "m.endpoint(\"job\", 2",
         &["endpoint `job`: declared twice (first declared at line 4)"],
+    ),
+    at(
+        "duplicate_label.rhai",
+        "ms(3)",
+        &[
+            "endpoint `GET /item`: the label `query` is given to two of its steps (first declared at line 6)",
+        ],
     ),
     at(
         "duplicate_scenario.rhai",

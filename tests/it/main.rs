@@ -13,5 +13,6 @@ mod models;
 mod partials;
 mod rigor;
 mod sharing;
+mod streams;
 mod support;
 mod trust;

@@ -142,6 +142,7 @@ fn steps_per_request(steps: &[Step]) -> f64 {
             then, otherwise, ..
         } => 1.0 + steps_per_request(then).max(steps_per_request(otherwise)),
         Step::CacheGet { miss, .. } => 2.0 + steps_per_request(miss),
+        Step::Labelled { inner, .. } => steps_per_request(std::slice::from_ref(&**inner)),
         _ => 1.0,
     };
     steps.iter().map(one).sum()

@@ -101,7 +101,10 @@ fn own_mean(m: &Model, s: &Step) -> Option<(String, f64)> {
             (format!("{external}.call"), delay.as_ref().or(own))
         }
         Step::Delay { delay } => ("delay".to_string(), Some(delay)),
-        Step::Enqueue { .. } | Step::Branch { .. } | Step::Repeat { .. } => return None,
+        Step::Enqueue { .. }
+        | Step::Branch { .. }
+        | Step::Repeat { .. }
+        | Step::Labelled { .. } => return None,
     };
     dist.map(|d| (label, d.mean()))
 }
