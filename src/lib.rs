@@ -13,3 +13,4 @@ pub mod montecarlo;
 pub mod report;
 pub mod script;
 pub mod stats;
+pub mod study;

@@ -14,5 +14,6 @@ mod partials;
 mod rigor;
 mod sharing;
 mod streams;
+mod study;
 mod support;
 mod trust;
