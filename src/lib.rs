@@ -1,8 +1,8 @@
 //! capsim: capacity planning by discrete-event simulation.
 //!
-//! Data flows one way: [`script`] -> [`model`] -> [`engine`] -> [`stats`] -> [`analysis`] ->
-//! [`report`]. The Rhai script builds a plain [`model::Model`] once; the engine never calls back
-//! into it.
+//! Data flows one way: [`script`] -> [`model`] -> [`engine`] -> [`stats`] -> [`montecarlo`]
+//! -> [`study`] -> [`analysis`] -> [`report`]; [`format`] says every number the same way.
+//! The Rhai script builds a plain [`model::Model`] once; the engine never calls back into it.
 
 pub mod analysis;
 pub mod cli;

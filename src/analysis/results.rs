@@ -171,6 +171,9 @@ pub struct Results {
     pub tracked: Vec<String>,
     pub max_in_flight: u32,
     pub scenarios: Vec<ScenarioResults>,
+    /// The study (breaking point, ...), when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study: Option<crate::study::run::StudyResults>,
 }
 
 impl Results {
@@ -202,6 +205,7 @@ impl Results {
                 .collect(),
             max_in_flight: prog.max_in_flight,
             scenarios: runs.iter().map(|r| scenario(c, prog, r, &loads)).collect(),
+            study: None,
         }
     }
 

@@ -113,6 +113,35 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run only these parts, comma-separated: `loadtests` (the model's scenarios),
+    /// `breaking-point` [default: all].
+    #[arg(long, value_name = "PARTS", value_delimiter = ',', value_parser = part)]
+    pub only: Vec<RunPart>,
+}
+
+/// A part of `capsim run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPart {
+    /// The model's scenarios (its load tests).
+    LoadTests,
+    /// A part of the study.
+    Study(crate::study::run::Part),
+}
+
+fn part(s: &str) -> Result<RunPart, String> {
+    if s == "loadtests" {
+        return Ok(RunPart::LoadTests);
+    }
+    crate::study::run::Part::ALL
+        .into_iter()
+        .find(|p| p.name() == s)
+        .map(RunPart::Study)
+        .ok_or_else(|| {
+            let names: Vec<&str> = std::iter::once("loadtests")
+                .chain(crate::study::run::Part::ALL.map(|p| p.name()))
+                .collect();
+            format!("unknown part `{s}`; the parts are: {}", names.join(", "))
+        })
 }
 
 #[derive(Debug, Args)]

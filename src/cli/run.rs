@@ -1,11 +1,12 @@
 //! `capsim run`: simulate, print the summary, write the outputs (or a shard's partial result).
 
-use super::args::RunArgs;
+use super::args::{RunArgs, RunPart};
 use super::error::{CliError, EXIT_SLO};
 use crate::montecarlo::shard::Partial;
 use crate::montecarlo::{self, Exec, Precision, Replications, RunParams, Shard};
 use crate::report::{self, Results, write::write_files};
 use crate::stats::{Metric, RequestMetric, Scope};
+use crate::study;
 use std::io::IsTerminal;
 
 /// `--quick`: a 10 % target, 3 to 6 replications, runs never lengthened.
@@ -78,7 +79,18 @@ pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
         progress: !a.quiet && std::io::stderr().is_terminal(),
         shard,
     };
-    let runs = montecarlo::run(&c, &prog, &params, &exec)?;
+    let parts = parts(a);
+    if shard.is_some() && parts.iter().any(|p| matches!(p, RunPart::Study(_))) && !a.only.is_empty()
+    {
+        return Err(CliError::Usage(
+            "--shard runs load tests only: a study searches, each step deciding the next, so its parts cannot be split into shards; run them without --shard".into(),
+        ));
+    }
+    let runs = if parts.contains(&RunPart::LoadTests) {
+        montecarlo::run(&c, &prog, &params, &exec)?
+    } else {
+        Vec::new()
+    };
     if a.timing {
         for r in &runs {
             eprintln!("{}", timing_line(r, &prog));
@@ -97,7 +109,39 @@ pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
         eprintln!("wrote {}", written[0].display());
         return Ok(0);
     }
-    let results = Results::new(&c, &prog, &params, &runs);
+    let mut results = Results::new(&c, &prog, &params, &runs);
+    let study_parts: Vec<study::run::Part> = parts
+        .iter()
+        .filter_map(|p| match p {
+            RunPart::Study(s) => Some(*s),
+            RunPart::LoadTests => None,
+        })
+        .collect();
+    if !study_parts.is_empty() && !c.model.slos.is_empty() {
+        let sp = study::run::StudyParams {
+            seed: a.seed,
+            max_replications: study_replications(replications),
+            duration_s: a.duration,
+            parts: study_parts,
+        };
+        let bar = study_bar(exec.progress);
+        let step = |name: &str| bar.set_message(name.to_string());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(exec.threads.unwrap_or(0))
+            .build()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let st = pool
+            .install(|| study::run::run(&c, &sp, &step))
+            .map_err(|e| CliError::Usage(format!("study: {e}")))?;
+        bar.finish_and_clear();
+        if a.timing {
+            eprintln!(
+                "timing: study cells={} events={} wall_s={:.6}",
+                st.cells, st.events, st.wall_s
+            );
+        }
+        results.study = Some(st);
+    }
     let written = report::write_all(&out, &results, &report::exporters())?;
     super::emit_summary(&report::text::render(&results), &written);
     if a.timing {
@@ -108,6 +152,44 @@ pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
     } else {
         0
     })
+}
+
+/// The parts to run: those of `--only`, or all.
+fn parts(a: &RunArgs) -> Vec<RunPart> {
+    if !a.only.is_empty() {
+        return a.only.clone();
+    }
+    std::iter::once(RunPart::LoadTests)
+        .chain(study::run::Part::ALL.map(RunPart::Study))
+        .collect()
+}
+
+/// Most replications of a study cell: the run's own count or cap, at most
+/// [`STUDY_MAX_REPLICATIONS`] (a study decides verdicts, not figures to a precision).
+fn study_replications(r: Replications) -> u32 {
+    match r {
+        Replications::Fixed { n } => n,
+        Replications::Precision(p) => p.max_replications.min(STUDY_MAX_REPLICATIONS),
+    }
+    .max(2)
+}
+
+/// The default cap on a study cell's replications.
+pub const STUDY_MAX_REPLICATIONS: u32 = 16;
+
+/// One spinner over the whole study, naming its current step; hidden when stderr is not a
+/// terminal or `--quiet` is given.
+fn study_bar(enabled: bool) -> indicatif::ProgressBar {
+    if !enabled {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("study: {msg} {elapsed}")
+            .expect("a valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 /// The process's peak resident memory so far, from Linux's `/proc/self/status` (`VmHWM`), as

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod study_csv;
 pub mod text;
 pub mod write;
 
@@ -49,6 +50,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter<Results>>> {
         Box::new(csv::SummaryCsv),
         Box::new(csv::TimeseriesCsv),
         Box::new(csv::StagesCsv),
+        Box::new(study_csv::BreakingPointCsv),
         Box::new(json::ResultsJson),
     ]
 }

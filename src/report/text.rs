@@ -18,6 +18,7 @@ const NAME: usize = 30;
 /// Renders the summary of every scenario.
 pub fn render(r: &Results) -> String {
     let mut out = String::new();
+    answers(&mut out, r);
     for s in &r.scenarios {
         scenario(&mut out, r, s);
     }
@@ -95,6 +96,66 @@ fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
     stages(out, r, s);
     endpoints(out, s);
     resources(out, r, s);
+}
+
+/// The study's answers in plain words, before any table.
+fn answers(out: &mut String, r: &Results) {
+    let Some(st) = &r.study else {
+        return;
+    };
+    let unit = level_unit(r);
+    let _ = writeln!(out, "\n█ answers");
+    if let Some(bp) = &st.breaking_point {
+        let today = sig3(bp.base_level);
+        let range = match (bp.holds_up_to, bp.fails_from) {
+            (Some(lo), Some(hi)) => format!(
+                "{}-{} {unit} (today {today}: x{}-{})",
+                sig3(lo),
+                sig3(hi),
+                sig3(lo / bp.base_level),
+                sig3(hi / bp.base_level)
+            ),
+            (Some(lo), None) => format!(
+                "beyond {} {unit}, the farthest level simulated (today {today})",
+                sig3(lo)
+            ),
+            (None, Some(hi)) => format!(
+                "below today's load: the objectives fail from {} {unit} (today {today})",
+                sig3(hi)
+            ),
+            (None, None) => "undecided at every level simulated".to_string(),
+        };
+        let confirmed = if bp.confirmed {
+            "both ends confirmed with fresh seeds"
+        } else {
+            "not confirmed with fresh seeds: read it as approximate"
+        };
+        let _ = writeln!(out, "  Breaking point: {range}; {confirmed}.");
+        if let Some((objective, level)) = &bp.first_to_break {
+            let busiest = bp.bottleneck.as_ref().map_or(String::new(), |b| {
+                format!(
+                    "; bottleneck: {} ({} busy)",
+                    b.resource,
+                    pct_value(b.utilization)
+                )
+            });
+            let _ = writeln!(
+                out,
+                "  First to break: {objective} at {} {unit}{busiest}.",
+                sig3(*level)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  (study: {} cells of {} simulated each, warm-up {} left out, {} to {} replications per cell, seed {})",
+        st.cells,
+        fmt_duration(st.plan.horizon_s),
+        fmt_duration(st.plan.warmup.seconds),
+        st.plan.first_look,
+        st.plan.max_replications,
+        st.plan.seed
+    );
 }
 
 /// The measured bottleneck and the first objective to fail.

@@ -74,17 +74,21 @@ pub fn search(
     analytic_saturation: Option<f64>,
 ) -> Result<BreakingPoint, SimError> {
     let closed = subject.checked.workload.is_closed();
-    let mut cells: Vec<(Cell, Holds)> = Vec::new();
+    // What the search keeps of each cell (its histograms are dropped once it is read).
+    let mut cells: Vec<Probed> = Vec::new();
     let mut events = 0;
-    let mut probe = |level: f64, cells: &mut Vec<(Cell, Holds)>| -> Result<Holds, SimError> {
+    let mut probe = |level: f64, cells: &mut Vec<Probed>| -> Result<Holds, SimError> {
         let level = step(level, closed);
-        if let Some((_, h)) = cells.iter().find(|(c, _)| c.level == level) {
-            return Ok(*h);
+        if let Some(p) = cells.iter().find(|p| p.point.level == level) {
+            return Ok(p.point.holds);
         }
         let mut cell = Cell::new(subject, plan, level);
         let (holds, _) = cell.settle(subject, plan)?;
         events += cell.aggregate.events;
-        cells.push((cell, holds));
+        cells.push(Probed {
+            point: LoadPoint::of(subject, &cell, holds, base),
+            bottleneck: breaks::bottleneck(&subject.prog, &cell.aggregate),
+        });
         Ok(holds)
     };
     // Bracket: from today upwards (first to the analytic saturation), or downwards.
@@ -138,8 +142,9 @@ pub fn search(
         }
         let undecided: Vec<f64> = cells
             .iter()
-            .filter(|(c, s)| *s == Holds::Undecided && c.level > l && c.level < h)
-            .map(|(c, _)| c.level)
+            .map(|p| (p.point.level, p.point.holds))
+            .filter(|&(x, s)| s == Holds::Undecided && x > l && x < h)
+            .map(|(x, _)| x)
             .collect();
         let u_lo = undecided.iter().copied().fold(h, f64::min);
         let u_hi = undecided.iter().copied().fold(l, f64::max);
@@ -184,8 +189,8 @@ pub fn search(
     let levels = |want: Holds| {
         let mut v: Vec<f64> = cells
             .iter()
-            .filter(|(_, h)| *h == want)
-            .map(|(c, _)| c.level)
+            .filter(|p| p.point.holds == want)
+            .map(|p| p.point.level)
             .collect();
         v.sort_by(f64::total_cmp);
         v
@@ -198,15 +203,12 @@ pub fn search(
         lo_confirmed.is_some() == lo.is_some() && hi_confirmed.is_some() == hi.is_some();
     let (lo, hi) = (lo_confirmed.or(lo), hi_confirmed.or(hi));
     let count = cells.len() + confirmations;
-    cells.sort_by(|a, b| a.0.level.total_cmp(&b.0.level));
-    let first_to_break = first_to_break(subject, &cells);
+    cells.sort_by(|a, b| a.point.level.total_cmp(&b.point.level));
+    let first_to_break = first_to_break(&cells);
     let bottleneck = hi
-        .and_then(|h| cells.iter().find(|(c, _)| c.level == h))
-        .and_then(|(c, _)| breaks::bottleneck(&subject.prog, &c.aggregate));
-    let points = cells
-        .iter()
-        .map(|(c, h)| LoadPoint::of(subject, c, *h, base))
-        .collect();
+        .and_then(|h| cells.iter().find(|p| p.point.level == h))
+        .and_then(|p| p.bottleneck.clone());
+    let points = cells.into_iter().map(|p| p.point).collect();
     Ok(BreakingPoint {
         base_level: base,
         analytic_saturation,
@@ -227,14 +229,21 @@ fn narrow_enough(a: f64, b: f64, closed: bool) -> bool {
     b - a <= RELATIVE_TOLERANCE * a || (closed && b - a <= 1.0)
 }
 
+/// A simulated level as the search keeps it.
+struct Probed {
+    point: LoadPoint,
+    bottleneck: Option<Bottleneck>,
+}
+
 /// The objective that fails at the lowest level simulated, and that level.
-fn first_to_break(subject: &Subject, cells: &[(Cell, Holds)]) -> Option<(String, f64)> {
-    cells.iter().find_map(|(c, h)| {
-        if *h != Holds::No {
+fn first_to_break(cells: &[Probed]) -> Option<(String, f64)> {
+    cells.iter().find_map(|p| {
+        if p.point.holds != Holds::No {
             return None;
         }
-        let checks = c.checks(subject);
-        let worst = checks
+        let worst = p
+            .point
+            .slos
             .iter()
             .filter(|k| k.verdict == Verdict::Fail)
             .max_by(|a, b| excess(a).total_cmp(&excess(b)))?;
@@ -242,7 +251,7 @@ fn first_to_break(subject: &Subject, cells: &[(Cell, Holds)]) -> Option<(String,
             Some(e) => format!("{e}: {}", worst.label),
             None => worst.label.clone(),
         };
-        Some((name, c.level))
+        Some((name, p.point.level))
     })
 }
 

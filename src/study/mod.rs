@@ -10,6 +10,7 @@ pub mod breaking;
 pub mod cell;
 pub mod paired;
 pub mod points;
+pub mod run;
 
 pub use breaking::BreakingPoint;
 pub use cell::{Cell, CellPlan, Holds, Subject};

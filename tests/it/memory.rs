@@ -21,7 +21,17 @@ fn assert_same_peak(what: &str, base: f64, other: f64) {
 fn peak(model: &str, args: &[&str]) -> (f64, String) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let mut all = vec!["run", model, "--timing", "-q", "--threads", "1", "-o"];
+    let mut all = vec![
+        "run",
+        model,
+        "--only",
+        "loadtests",
+        "--timing",
+        "-q",
+        "--threads",
+        "1",
+    ];
+    all.push("-o");
     all.push(out.to_str().unwrap());
     all.extend(args);
     let o = capsim(&all);

@@ -1,0 +1,171 @@
+//! Runs a model's study: the shared plan first (one run length and one warm-up for every
+//! cell), then each part asked for.
+
+use super::breaking::{self, BreakingPoint};
+use super::cell::{CellPlan, Subject};
+use crate::analysis::capacity;
+use crate::engine::SimError;
+use crate::model::{Checked, Scenario, Warmup};
+use crate::montecarlo::plan::{self as mcplan, WarmupInfo};
+use crate::montecarlo::{Replications, RunParams};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Length of a study cell's replication unless `--duration` says otherwise, seconds: long
+/// enough for steady-state percentiles of web requests (hundreds of thousands of responses at
+/// a few hundred users), short enough that a study of dozens of cells takes seconds.
+pub const STUDY_RUN_S: f64 = 600.0;
+/// Replications at a cell's first look.
+pub const FIRST_LOOK: u32 = 4;
+/// Pilot replications that decide the study's warm-up (MSER-5).
+const PILOTS: u32 = 8;
+
+/// The parts of a study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Part {
+    BreakingPoint,
+}
+
+impl Part {
+    pub const ALL: [Part; 1] = [Part::BreakingPoint];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::BreakingPoint => "breaking-point",
+        }
+    }
+}
+
+/// What decides a study's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyParams {
+    pub seed: u64,
+    /// Most replications of one cell.
+    pub max_replications: u32,
+    /// The run length of every cell, seconds (default [`STUDY_RUN_S`]).
+    pub duration_s: Option<f64>,
+    pub parts: Vec<Part>,
+}
+
+/// The plan every cell ran, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedPlan {
+    pub seed: u64,
+    pub horizon_s: f64,
+    pub warmup: WarmupInfo,
+    /// The level the warm-up was decided at (the heaviest load the study expects to hold).
+    pub warmup_level: f64,
+    pub first_look: u32,
+    pub max_replications: u32,
+}
+
+/// Everything a study found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyResults {
+    pub plan: SharedPlan,
+    /// Today's level (users or arrivals/s).
+    pub base_level: f64,
+    pub breaking_point: Option<BreakingPoint>,
+    /// Simulation work: cells and events over the whole study.
+    pub cells: usize,
+    pub events: u64,
+    /// Wall-clock time, seconds (not part of the results: it varies).
+    #[serde(skip)]
+    pub wall_s: f64,
+}
+
+/// A steady-state scenario at `level`.
+fn steady(level: f64, horizon_s: f64, warmup: Warmup) -> Scenario {
+    Scenario {
+        name: "study".into(),
+        description: None,
+        start_level: Some(level),
+        stages: Vec::new(),
+        duration_s: Some(horizon_s),
+        warmup,
+        origin: None,
+    }
+}
+
+/// The level where the analytic bounds say the bottleneck saturates: the utilization law for
+/// an open workload (today's level over the busiest active resource's utilization), the
+/// asymptotic knee N* for a closed one.
+pub fn analytic_saturation(c: &Checked, base: f64) -> Option<f64> {
+    let mut at_base = c.clone();
+    at_base.scenarios = vec![steady(base, STUDY_RUN_S, Warmup::None)];
+    let load = capacity::analyse(&at_base).into_iter().next()?;
+    if c.workload.is_closed() {
+        return load.saturation_users.filter(|n| n.is_finite() && *n > 0.0);
+    }
+    let busiest = load
+        .resources
+        .iter()
+        .filter(|r| !r.lower_bound)
+        .filter_map(|r| r.utilization)
+        .fold(0.0, f64::max);
+    (busiest > 0.0).then(|| base / busiest)
+}
+
+/// Runs the parts of `params` on the checked model `c`; `step` hears the name of each step.
+///
+/// # Errors
+/// A replication that stalls.
+pub fn run(
+    c: &Checked,
+    params: &StudyParams,
+    step: &dyn Fn(&str),
+) -> Result<StudyResults, SimError> {
+    let started = Instant::now();
+    let subject = Subject::new("baseline", c.clone());
+    let base = subject.base_level();
+    let saturation = analytic_saturation(c, base);
+    let horizon_s = params.duration_s.unwrap_or(STUDY_RUN_S);
+    // The warm-up of the heaviest load expected to hold: 80 % of the analytic saturation.
+    let warmup_level = saturation.map_or(base, |s| (0.8 * s).max(base));
+    let warmup_level = if c.workload.is_closed() {
+        warmup_level.round().max(1.0)
+    } else {
+        warmup_level
+    };
+    step("warm-up");
+    let pilot = RunParams {
+        seed: params.seed,
+        replications: Replications::Fixed { n: PILOTS },
+        duration_s: None,
+        scenarios: Vec::new(),
+    };
+    let scenario = steady(warmup_level, horizon_s, Warmup::Auto);
+    let (_, warmup) = mcplan::plan(c, &subject.prog, &scenario, &pilot)?;
+    let plan = CellPlan {
+        seed: params.seed,
+        horizon_s,
+        warmup_s: warmup.seconds,
+        first_look: FIRST_LOOK.min(params.max_replications),
+        max_replications: params.max_replications.max(2),
+    };
+    let mut out = StudyResults {
+        plan: SharedPlan {
+            seed: params.seed,
+            horizon_s,
+            warmup,
+            warmup_level,
+            first_look: plan.first_look,
+            max_replications: plan.max_replications,
+        },
+        base_level: base,
+        breaking_point: None,
+        cells: 0,
+        events: 0,
+        wall_s: 0.0,
+    };
+    if params.parts.contains(&Part::BreakingPoint) {
+        step("breaking point");
+        let bp = breaking::search(&subject, &plan, base, saturation)?;
+        out.cells += bp.cells;
+        out.events += bp.events;
+        out.breaking_point = Some(bp);
+    }
+    out.wall_s = started.elapsed().as_secs_f64();
+    Ok(out)
+}
