@@ -150,3 +150,78 @@ fn a_cell_settles_as_soon_as_its_verdict_is_decided() {
     assert_eq!(hard.settle(&s, &plan).unwrap().0, Holds::No);
     assert_eq!(hard.replications(), 4);
 }
+
+/// A closed machine-repairman network: `users` users thinking exponential 1 s between
+/// requests to one exponential 50 ms server, objective p95 < 500 ms.
+fn repairman(users: u32) -> String {
+    format!(
+        r#"
+let m = model("repairman");
+let cpu = m.station("cpu", #{{ servers: 1, service: exponential(ms(50)) }});
+m.endpoint("job", 1, [cpu.visit()]);
+m.users({users}, exponential(sec(1)));
+m.slo(#{{ p95: ms(500) }});
+"#
+    )
+}
+
+/// The exact p95 of the response time with `n` users: by the arrival theorem a request finds
+/// the server's queue as the network with `n − 1` users has it (the finite-source M/M/1,
+/// p_k ∝ (n−1)!/(n−1−k)! (S/Z)^k), and with k ahead of it at an exponential FCFS server its
+/// response time is Erlang(k + 1, 1/S).
+fn exact_repairman_p95(n: u32) -> f64 {
+    let (s, z) = (0.05, 1.0);
+    let m = (n - 1) as usize;
+    let mut w = vec![1.0f64; m + 1];
+    for k in 1..=m {
+        w[k] = w[k - 1] * (m + 1 - k) as f64 * s / z;
+    }
+    let total: f64 = w.iter().sum();
+    let survival = |t: f64| -> f64 {
+        // P(Erlang(k+1, mu) > t) = sum_{j<=k} e^{-mu t} (mu t)^j / j!
+        let x = t / s;
+        let mut term = (-x).exp();
+        let mut cdf_tail = 0.0;
+        let mut acc = 0.0;
+        for (k, wk) in w.iter().enumerate() {
+            if k > 0 {
+                term *= x / k as f64;
+            }
+            acc += term;
+            cdf_tail += wk / total * acc;
+        }
+        cdf_tail
+    };
+    let (mut lo, mut hi) = (0.0, 100.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if survival(mid) > 0.05 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    lo
+}
+
+#[test]
+fn the_breaking_point_of_a_closed_network_brackets_the_exact_population() {
+    // The largest population whose exact p95 stays below 500 ms.
+    let exact = (1..200)
+        .take_while(|&n| exact_repairman_p95(n) < 0.5)
+        .last()
+        .unwrap();
+    assert!(exact_repairman_p95(1) < 0.2 && exact > 15, "exact {exact}");
+    let s = Subject::new("baseline", checked(&repairman(5)).0);
+    let guide = capsim::study::run::analytic_saturation(&s.checked, 5.0);
+    let bp = breaking::search(&s, &plan(9), 5.0, guide).unwrap();
+    let (lo, hi) = (bp.holds_up_to.unwrap(), bp.fails_from.unwrap());
+    let exact = f64::from(exact);
+    // The population that holds lies at or above the searched lower end, and the first one
+    // that fails (exact + 1) at or below its upper end.
+    assert!(
+        lo <= exact && exact + 1.0 <= hi,
+        "exact {exact}: searched {lo}..{hi}"
+    );
+    assert!(hi - lo <= 6.0, "bracket {lo}..{hi}");
+}
