@@ -39,6 +39,18 @@ pub fn fmt_duration(seconds: f64) -> String {
     }
 }
 
+/// Formats a size in bytes with decimal units and 3 significant figures: `512 B`, `35 kB`,
+/// `1.5 MB`, `2.4 GB`, `1.2 TB`.
+pub fn fmt_bytes(bytes: f64) -> String {
+    let units = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")];
+    for (size, unit) in units {
+        if bytes.abs() >= size {
+            return format!("{} {unit}", sig3(bytes / size));
+        }
+    }
+    format!("{} B", sig3(bytes))
+}
+
 /// Formats a parameter as typed, with an exponent when it is very large or very small
 /// (`1e300`, not three hundred digits).
 pub fn plain_number(x: f64) -> String {
@@ -212,6 +224,14 @@ mod tests {
         assert_eq!(fmt_duration(10.0 * 86400.0), "10 d");
         assert_eq!(fmt_duration(1e9), "31.7 years");
         assert_eq!(fmt_duration(8.64e304), "8.64e304 s");
+    }
+
+    #[test]
+    fn sizes_use_decimal_units() {
+        assert_eq!(fmt_bytes(512.0), "512 B");
+        assert_eq!(fmt_bytes(35_000.0), "35 kB");
+        assert_eq!(fmt_bytes(1.5e9), "1.5 GB");
+        assert_eq!(fmt_bytes(2e12), "2 TB");
     }
 
     #[test]

@@ -163,7 +163,9 @@ fn walk_step(c: &Checked, s: &Step, w: f64, acc: &mut Acc) -> f64 {
                 .expect("validated service");
             visit(acc, idx(station), w, d)
         }
-        Step::Query { db, service, op } => {
+        Step::Query {
+            db, service, op, ..
+        } => {
             let m = visit(acc, idx(db), w, service);
             if *op == QueryOp::Read {
                 acc.reads[idx(db)].visits += w;

@@ -3,8 +3,8 @@
 use super::args::CheckArgs;
 use super::error::CliError;
 use crate::analysis::capacity::{self, ScenarioLoad};
-use crate::format::{fmt_duration, sig3};
-use crate::model::{Checked, ResourceKind, Workload};
+use crate::format::{fmt_bytes, fmt_duration, sig3};
+use crate::model::{Checked, GrowthRule, Model, ResourceKind, Workload};
 use std::fmt::Write;
 
 pub fn check(a: &CheckArgs, short: bool) -> Result<u8, CliError> {
@@ -36,6 +36,9 @@ fn render(c: &Checked, loads: &[ScenarioLoad]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "model `{}`: valid", c.model.name);
     topology(&mut out, c);
+    outlook(&mut out, &c.model);
+    data_volume(&mut out, c);
+    variants(&mut out, &c.model);
     for l in loads {
         scenario(&mut out, c, l);
     }
@@ -96,6 +99,120 @@ fn topology(out: &mut String, c: &Checked) {
         Workload::Open { arrivals } => format!("open: {} req/s", sig3(arrivals.rate_per_s())),
     };
     let _ = writeln!(out, "\nworkload {w}");
+}
+
+/// A monthly fraction as `+4 %/month`.
+fn per_month(x: f64) -> String {
+    let sign = if x >= 0.0 { "+" } else { "" };
+    format!("{sign}{} %/month", sig3(100.0 * x))
+}
+
+/// The capacity-study declarations about load, when the model has any.
+fn outlook(out: &mut String, m: &Model) {
+    let declared = m.load_profile.is_some() || m.load_target.is_some();
+    if !declared && m.growth.is_empty() && m.events.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\noutlook");
+    if let Some(p) = &m.load_profile {
+        let (u, how) = (
+            p.unit.word(),
+            if p.shape.is_some() {
+                " (from its shape)"
+            } else {
+                ""
+            },
+        );
+        let _ = writeln!(
+            out,
+            "  today       average {} {u}, daily peak {}, weekly peak {}{how}; trend {}",
+            sig3(p.average),
+            sig3(p.daily_peak),
+            sig3(p.weekly_peak),
+            per_month(p.monthly_trend)
+        );
+    }
+    if let Some(t) = &m.load_target {
+        let by = t
+            .by_month
+            .map_or(String::new(), |b| format!(" by month {b}"));
+        let data = t
+            .data_size_bytes
+            .map_or(String::new(), |b| format!(", holding {}", fmt_bytes(b)));
+        let _ = writeln!(
+            out,
+            "  target      peak {} {}{by}{data}",
+            sig3(t.peak),
+            t.unit.word()
+        );
+    }
+    for g in &m.growth {
+        let how = match g.rule {
+            GrowthRule::Compound {
+                users_per_month: u,
+                traffic_per_user_per_month: t,
+            } => format!("users {}, traffic per user {}", per_month(u), per_month(t)),
+            GrowthRule::Curve => "a curve".to_string(),
+        };
+        let h = g.horizon_months;
+        let end = g.load(h).unwrap_or(1.0);
+        let _ = writeln!(
+            out,
+            "  growth      {}: {how}; load x{} at month {h}",
+            g.name,
+            sig3(end)
+        );
+    }
+    for e in &m.events {
+        let _ = writeln!(
+            out,
+            "  event       {}: month {}, load x{} for {}",
+            e.name,
+            e.month,
+            sig3(e.multiplier),
+            fmt_duration(e.duration_s)
+        );
+    }
+}
+
+/// The declared byte sizes, as the studies read them: per request of the mix.
+fn data_volume(out: &mut String, c: &Checked) {
+    let sizes: Vec<(&str, f64)> = c
+        .model
+        .resources
+        .iter()
+        .filter_map(|r| Some((r.name.as_str(), c.model.database_size_bytes(&r.name)?)))
+        .collect();
+    let response = c.response_bits_per_s(1.0).map(|bits| bits / 8.0);
+    let written = c.bytes_written_per_s(1.0, None);
+    if sizes.is_empty() && response.is_none() && written == 0.0 {
+        return;
+    }
+    let _ = writeln!(out, "\ndata (per request of the mix)");
+    if let Some(r) = response {
+        let _ = writeln!(out, "  responses   {}", fmt_bytes(r));
+    }
+    let _ = writeln!(out, "  written     {}", fmt_bytes(written));
+    for (db, bytes) in sizes {
+        let _ = writeln!(out, "  database    {db} holds {} today", fmt_bytes(bytes));
+    }
+}
+
+fn variants(out: &mut String, m: &Model) {
+    if m.variants.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nvariants (what-if)");
+    for v in &m.variants {
+        let effort = v
+            .effort
+            .map_or(String::new(), |e| format!(" [{}]", e.word()));
+        let why = v
+            .rationale
+            .as_ref()
+            .map_or(String::new(), |r| format!(": {r}"));
+        let _ = writeln!(out, "  {}{effort}{why}", v.name);
+    }
 }
 
 fn cap(x: Option<u32>) -> String {

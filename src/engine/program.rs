@@ -721,7 +721,9 @@ impl<'c> Compiler<'c> {
                     sampler: sm,
                 });
             }
-            Step::Query { db, op, service } => self.query(ctx, db, *op, service, site),
+            Step::Query {
+                db, op, service, ..
+            } => self.query(ctx, db, *op, service, site),
             Step::CacheGet {
                 cache,
                 hit_ratio,

@@ -256,6 +256,66 @@ impl Dist {
         bounded(d)
     }
 
+    /// The same distribution with every draw multiplied by `factor` (a faster machine: 0.7).
+    ///
+    /// # Formula
+    /// Each parameter with the dimension of a duration is multiplied by `factor`; a lognormal's
+    /// `mu` becomes `mu + ln(factor)`; the truncation of a normal at 0 is kept (it is
+    /// invariant under scaling). The mean is multiplied by `factor`, the variance by its square.
+    ///
+    /// # Errors
+    /// `factor` not finite and > 0, or a scaled mean beyond [`MAX_DURATION_S`].
+    pub fn scaled(&self, factor: f64) -> Result<Dist, DistError> {
+        let f = positive("service factor", factor)?;
+        bounded(self.scaled_unchecked(f))
+    }
+
+    fn scaled_unchecked(&self, f: f64) -> Dist {
+        match self {
+            Dist::Constant { value_s } => Dist::Constant {
+                value_s: value_s * f,
+            },
+            Dist::Exponential { mean_s } => Dist::Exponential { mean_s: mean_s * f },
+            Dist::Uniform { low_s, high_s } => Dist::Uniform {
+                low_s: low_s * f,
+                high_s: high_s * f,
+            },
+            Dist::Normal { mean_s, sd_s } => Dist::Normal {
+                mean_s: mean_s * f,
+                sd_s: sd_s * f,
+            },
+            Dist::LogNormal { mu, sigma } => Dist::LogNormal {
+                mu: mu + f.ln(),
+                sigma: *sigma,
+            },
+            Dist::Gamma { shape, scale_s } => Dist::Gamma {
+                shape: *shape,
+                scale_s: scale_s * f,
+            },
+            Dist::Weibull { shape, scale_s } => Dist::Weibull {
+                shape: *shape,
+                scale_s: scale_s * f,
+            },
+            Dist::Pareto { scale_s, shape } => Dist::Pareto {
+                scale_s: scale_s * f,
+                shape: *shape,
+            },
+            Dist::Empirical { samples_s } => Dist::Empirical {
+                samples_s: samples_s.iter().map(|s| s * f).collect::<Vec<_>>().into(),
+            },
+            Dist::Mixture { components } => Dist::Mixture {
+                components: components
+                    .iter()
+                    .map(|c| Component {
+                        weight: c.weight,
+                        dist: c.dist.scaled_unchecked(f),
+                    })
+                    .collect::<Vec<_>>()
+                    .into(),
+            },
+        }
+    }
+
     /// Its parts as the engine expands it: 1 per distribution, plus an empirical's samples; a
     /// mixture counts a component's parts each time it is used. The count stops soon after it
     /// passes `limit`, so it stays cheap on a mixture built to be huge.
@@ -604,6 +664,50 @@ mod tests {
         ])
         .unwrap();
         assert!((d.mean() - 0.059).abs() < TOL);
+    }
+
+    #[test]
+    fn scaling_multiplies_the_mean_by_the_factor_and_the_variance_by_its_square() {
+        let mixture = Dist::mixture(vec![
+            Component {
+                weight: 3.0,
+                dist: Dist::exponential(0.01).unwrap(),
+            },
+            Component {
+                weight: 1.0,
+                dist: Dist::lognormal_percentiles(0.02, 0.08).unwrap(),
+            },
+        ]);
+        let all = [
+            Dist::constant(0.005),
+            Dist::exponential(0.005),
+            Dist::uniform(0.001, 0.003),
+            Dist::normal(0.01, 0.02),
+            Dist::lognormal_percentiles(0.003, 0.012),
+            Dist::gamma(2.5, 0.004),
+            Dist::weibull(1.5, 0.02),
+            Dist::pareto(0.01, 2.5),
+            Dist::empirical(vec![0.001, 0.002, 0.009]),
+            mixture,
+        ];
+        for d in all {
+            let d = d.unwrap();
+            for f in [0.7, 2.0] {
+                let s = d.scaled(f).unwrap();
+                let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-300);
+                assert!(rel(s.mean(), f * d.mean()) < 1e-12, "{d:?} x {f}");
+                assert!(
+                    rel(s.variance(), f * f * d.variance()) < 1e-9,
+                    "{d:?} x {f}"
+                );
+            }
+        }
+        assert!(Dist::constant(0.01).unwrap().scaled(0.0).is_err());
+        assert!(Dist::constant(0.01).unwrap().scaled(f64::NAN).is_err());
+        assert!(matches!(
+            Dist::constant(1e9).unwrap().scaled(2.0),
+            Err(DistError::MeanTooLong { .. })
+        ));
     }
 
     #[test]

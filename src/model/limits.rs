@@ -102,6 +102,36 @@ pub const MAX_NAME_CHARS: usize = 200;
 /// whole list each time it grows, so filling a long list one item at a time is quadratic).
 pub const MAX_SCRIPT_SECONDS: u64 = 30;
 
+/// Longest horizon of a growth hypothesis, and latest month of an event, in months (ten
+/// years): each hypothesis stores a multiplier per month, and a capacity projection beyond a
+/// decade is no longer a projection.
+pub const MAX_HORIZON_MONTHS: u32 = 120;
+
+/// Most growth hypotheses of a model: a study runs the model for each.
+pub const MAX_GROWTH_HYPOTHESES: usize = 20;
+
+/// Most exceptional load events of a model: a study runs the model at each one's peak.
+pub const MAX_EVENTS: usize = 100;
+
+/// Most what-if variants of a model: each is a whole copy of the model, and a study runs each.
+pub const MAX_VARIANTS: usize = 100;
+
+/// Most steps over all the variants' models together (each variant is a whole copy of the
+/// model, so this bounds their memory: ten times [`MAX_STEPS`]).
+pub const MAX_VARIANT_STEPS: usize = 1_000_000;
+
+/// Highest monthly growth (of today's trend, users or traffic per user), as a fraction: +1000 %
+/// a month. Lower bound: more than -1 (a decline of 100 % a month leaves no load at all).
+pub const MAX_MONTHLY_GROWTH: f64 = 10.0;
+
+/// Largest load multiplier (a growth hypothesis's at any month, an event's): a million times
+/// today's load, the ratio of the largest closed workload (1 000 000 users) to the smallest.
+pub const MAX_LOAD_MULTIPLIER: f64 = 1e6;
+
+/// Largest byte size (a response, a write, a database): a petabyte, below 2^53 so that every
+/// whole number of bytes is exact in a 64-bit float.
+pub const MAX_BYTES: f64 = 1e15;
+
 /// Deepest nesting of steps (a branch in a cache miss in a repeat) or of distributions (a
 /// mixture of mixtures): a script loop can build any depth, and deeper trees would exhaust the
 /// stack of the code that walks them.

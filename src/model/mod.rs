@@ -7,15 +7,22 @@
 
 pub mod dist;
 pub mod limits;
+pub mod outlook;
 pub mod shared;
 pub mod spec;
 pub mod validate;
+pub mod variant;
+pub mod volume;
 
 pub use dist::{Component, Dist, DistError};
 pub use limits::*;
+pub use outlook::{
+    Growth, GrowthMonth, GrowthRule, LoadEvent, LoadProfile, LoadShape, LoadTarget, LoadUnit,
+};
 pub use shared::Shared;
 pub use spec::*;
 pub use validate::{Checked, ModelError, ModelWarning, ValidationErrors, validate};
+pub use variant::{Effort, Variant};
 
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +72,21 @@ pub struct Model {
     /// Where `model(name)` was called: model-wide errors (no workload, no endpoint) point here.
     #[serde(default)]
     pub origin: Option<Origin>,
+    /// Today's load, for capacity studies (see [`outlook`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_profile: Option<LoadProfile>,
+    /// The peak load the system must hold (the plan's production objective).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_target: Option<LoadTarget>,
+    /// Growth hypotheses, in declaration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub growth: Vec<Growth>,
+    /// Exceptional load events, in declaration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<LoadEvent>,
+    /// What-if variants, each a whole changed copy of this model (without variants).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
 }
 
 impl Model {
@@ -80,11 +102,33 @@ impl Model {
             scenarios: Vec::new(),
             settings: Settings::default(),
             origin: None,
+            load_profile: None,
+            load_target: None,
+            growth: Vec::new(),
+            events: Vec::new(),
+            variants: Vec::new(),
         }
     }
 
     pub fn resource(&self, name: &str) -> Option<&Resource> {
         self.resources.iter().find(|r| r.name == name)
+    }
+
+    pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.name == name)
+    }
+
+    /// The model with the what-if change named `name` applied, if the model declares it.
+    pub fn variant(&self, name: &str) -> Option<&Model> {
+        self.variants
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| &*v.model)
+    }
+
+    /// The growth hypothesis named `name`.
+    pub fn growth_hypothesis(&self, name: &str) -> Option<&Growth> {
+        self.growth.iter().find(|g| g.name == name)
     }
 
     /// A file-system friendly form of the model's name (`ebook-scene-packer-v2`).
@@ -153,6 +197,10 @@ pub struct Endpoint {
     pub timeout_s: Option<f64>,
     pub retry: Option<RetrySpec>,
     pub origin: Option<Origin>,
+    /// Bytes of one response, when the model says (for bandwidth projections; the engine does
+    /// not read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_bytes: Option<f64>,
 }
 
 /// Client retries after an error or a timeout.
@@ -180,6 +228,10 @@ pub enum Step {
         db: String,
         op: QueryOp,
         service: Dist,
+        /// Bytes a write adds to the database, when the model says (for data-volume
+        /// projections; the engine does not read it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<f64>,
     },
     /// A cache lookup: hits with `hit_ratio`; a miss runs `miss` and then a cache set.
     CacheGet {

@@ -76,6 +76,18 @@ pub fn probability(field: &'static str, value: f64) -> Result<f64, SpecError> {
     }
 }
 
+/// Checks a byte size: finite, >= 0 and at most [`MAX_BYTES`].
+pub fn byte_size(field: &'static str, bytes: f64) -> Result<f64, SpecError> {
+    let b = non_negative(field, bytes)?;
+    if b > MAX_BYTES {
+        return Err(SpecError::Invalid(format!(
+            "`{field}` is {} bytes; at most 1e15 (a petabyte) are supported",
+            num(b)
+        )));
+    }
+    Ok(b)
+}
+
 /// How a proxy, or a database's reads, pick among equivalent servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -364,6 +376,10 @@ pub struct DatabaseSpec {
     pub queue: Option<u32>,
     /// How reads pick a replica.
     pub read_policy: Policy,
+    /// Bytes the database holds today, when the model says (for data-volume projections; the
+    /// engine does not read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_size_bytes: Option<f64>,
 }
 
 impl DatabaseSpec {
@@ -380,6 +396,15 @@ impl DatabaseSpec {
                 .map(|q| count("queue", q, 0, MAX_CAPACITY))
                 .transpose()?,
             read_policy,
+            data_size_bytes: None,
+        })
+    }
+
+    /// The same database holding `bytes` today (at most [`MAX_BYTES`]).
+    pub fn with_data_size(self, bytes: f64) -> Result<Self, SpecError> {
+        Ok(DatabaseSpec {
+            data_size_bytes: Some(byte_size("data_size", bytes)?),
+            ..self
         })
     }
 }

@@ -7,7 +7,9 @@
 //! [`ModelWarning`]s. Nothing after this step re-validates: the engine compiles a [`Checked`]
 //! model infallibly.
 
+mod outlook;
 mod size;
+mod variants;
 mod warnings;
 
 use super::*;
@@ -65,6 +67,8 @@ pub struct Checked {
     pub scenarios: Vec<Scenario>,
     /// What validation found doubtful but allowed, for the CLI to print.
     pub warnings: Vec<ModelWarning>,
+    /// The what-if variants, each validated, in the order of `model.variants`.
+    pub variants: Vec<Checked>,
 }
 
 impl Checked {
@@ -74,6 +78,12 @@ impl Checked {
 
     pub fn endpoint_index(&self, name: &str) -> Option<usize> {
         self.model.endpoints.iter().position(|e| e.name == name)
+    }
+
+    /// The validated model of the what-if variant named `name`.
+    pub fn variant(&self, name: &str) -> Option<&Checked> {
+        let i = self.model.variants.iter().position(|v| v.name == name)?;
+        self.variants.get(i)
     }
 }
 
@@ -134,10 +144,17 @@ pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
         .collect();
     let mix = check_mix(&mut v);
     let (workload, on_start) = check_workload(&mut v);
+    outlook::check_outlook(&mut v, workload.as_ref());
     check_slos(&mut v);
     let scenarios = check_scenarios(&mut v);
     check_settings(&mut v);
     warnings::warn_long_steps(&mut v, &scenarios);
+    // A variant repeats every error of the base: only a valid base's variants are checked.
+    let variants = if v.errors.is_empty() {
+        variants::check_variants(&mut v)
+    } else {
+        Vec::new()
+    };
     let Validator {
         errors, warnings, ..
     } = v;
@@ -154,6 +171,7 @@ pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
         on_start,
         scenarios,
         warnings,
+        variants,
     })
 }
 
@@ -376,9 +394,13 @@ fn check_step(v: &mut Validator, item: &str, origin: &Option<Origin>, s: &Step, 
             }
             _ => expect(v, station, "station", false),
         },
-        Step::Query { db, .. } => {
+        Step::Query { db, op, bytes, .. } => {
             let ok = matches!(v.kind_of(db), Some(ResourceKind::Database(_)));
             expect(v, db, "database", ok);
+            if *op == QueryOp::Read && bytes.is_some() {
+                let msg = format!("gives bytes to a read on `{db}`; bytes are what a write adds");
+                v.error(item.to_string(), origin, msg);
+            }
         }
         Step::CacheGet {
             cache,

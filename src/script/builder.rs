@@ -6,14 +6,18 @@
 //! Items enter the model only through the `add_*` methods here, which refuse one beyond the
 //! model-wide maxima at its call: validation checks them too, but by then a script in a loop
 //! could already have filled the memory.
+//!
+//! When the script has run, the base model is sealed and each what-if variant's closure runs on
+//! a [`ModelHandle::fork`] of it: a copy that knows it belongs to a variant.
 
 use super::values::{self, Res};
 use crate::model::{
     Endpoint, MAX_ENDPOINTS, MAX_RESOURCES, MAX_SCENARIOS, MAX_SLOS, MAX_STEPS, Model, Origin,
     Resource, Scenario, Slo, Step,
 };
-use rhai::{Dynamic, Engine, NativeCallContext};
-use std::cell::RefCell;
+use rhai::{Dynamic, Engine, FnPtr, Map, NativeCallContext};
+use std::cell::{RefCell, RefMut};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The model a script is building, and where its single-call items were declared.
@@ -22,8 +26,27 @@ pub(crate) struct Builder {
     pub model: Model,
     /// Where the workload was declared (a second declaration is an error naming it).
     pub workload_at: Option<Origin>,
+    /// Each resource's options as declared (or as a variant last changed them), so that
+    /// `m.change` rebuilds it from them.
+    pub declared: BTreeMap<String, Map>,
+    /// The variants declared, to be built once the script has run.
+    pub pending: Vec<PendingVariant>,
+    /// The variant this builder is the copy for, if it is one.
+    pub in_variant: Option<String>,
+    /// Set when the script (or the variant's closure) has run: the model is finished.
+    sealed: bool,
     /// The file reported for calls from an unnamed source.
     fallback_file: String,
+}
+
+/// A variant as declared: its closure runs after the script.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingVariant {
+    pub name: String,
+    pub effort: Option<crate::model::Effort>,
+    pub rationale: Option<String>,
+    pub origin: Origin,
+    pub change: FnPtr,
 }
 
 /// The script's handle on the model.
@@ -37,9 +60,61 @@ impl ModelHandle {
         origin_of(ctx, &fallback)
     }
 
+    /// The builder, for a change: refused once the model is finished (a variant's closure
+    /// that reaches the base model's handle instead of the one it is given).
+    pub(crate) fn edit(&self) -> Result<RefMut<'_, Builder>, String> {
+        let b = self.0.borrow_mut();
+        if b.sealed {
+            return Err(match &b.in_variant {
+                Some(v) => format!(
+                    "variant `{v}` is finished: its closure changes the model only while it runs"
+                ),
+                None => "the base model is finished once the script has run: a variant's \
+                         closure changes the model it is given (`|m| { m.change(…) }`), not \
+                         the base model's handle"
+                    .to_string(),
+            });
+        }
+        Ok(b)
+    }
+
+    /// The builder of a variant, for the edits only a variant may make (`what` names one).
+    pub(crate) fn edit_variant(&self, what: &str) -> Result<RefMut<'_, Builder>, String> {
+        let b = self.edit()?;
+        if b.in_variant.is_none() {
+            return Err(format!(
+                "{what} changes a variant's copy of the model: call it inside \
+                 m.variant(name, |m| {{ … }}) on the handle the closure is given"
+            ));
+        }
+        Ok(b)
+    }
+
+    /// Marks the model finished.
+    pub(crate) fn seal(&self) {
+        self.0.borrow_mut().sealed = true;
+    }
+
+    /// A copy of the finished model for variant `name` to change: without variants of its own.
+    pub(crate) fn fork(&self, name: &str) -> ModelHandle {
+        let b = self.0.borrow();
+        let mut model = b.model.clone();
+        model.variants.clear();
+        let builder = Builder {
+            model,
+            workload_at: b.workload_at.clone(),
+            declared: b.declared.clone(),
+            pending: Vec::new(),
+            in_variant: Some(name.to_string()),
+            sealed: false,
+            fallback_file: b.fallback_file.clone(),
+        };
+        ModelHandle(Rc::new(RefCell::new(builder)))
+    }
+
     /// Adds an endpoint, within [`MAX_ENDPOINTS`] and [`MAX_STEPS`] over all endpoints.
     pub(crate) fn add_endpoint(&self, e: Endpoint) -> Result<(), String> {
-        let mut b = self.0.borrow_mut();
+        let mut b = self.edit()?;
         room(b.model.endpoints.len(), MAX_ENDPOINTS, "endpoints")?;
         let before: usize = b.model.endpoints.iter().map(|e| steps_in(&e.steps)).sum();
         let total = before + steps_in(&e.steps);
@@ -55,7 +130,7 @@ impl ModelHandle {
 
     /// Adds a resource, within [`MAX_RESOURCES`].
     pub(crate) fn add_resource(&self, r: Resource) -> Result<(), String> {
-        let mut b = self.0.borrow_mut();
+        let mut b = self.edit()?;
         room(b.model.resources.len(), MAX_RESOURCES, "resources")?;
         b.model.resources.push(r);
         Ok(())
@@ -63,7 +138,7 @@ impl ModelHandle {
 
     /// Adds a scenario, within [`MAX_SCENARIOS`].
     pub(crate) fn add_scenario(&self, s: Scenario) -> Result<(), String> {
-        let mut b = self.0.borrow_mut();
+        let mut b = self.edit()?;
         room(b.model.scenarios.len(), MAX_SCENARIOS, "scenarios")?;
         b.model.scenarios.push(s);
         Ok(())
@@ -71,7 +146,7 @@ impl ModelHandle {
 
     /// Adds an objective, within [`MAX_SLOS`].
     pub(crate) fn add_slo(&self, s: Slo) -> Result<(), String> {
-        let mut b = self.0.borrow_mut();
+        let mut b = self.edit()?;
         room(b.model.slos.len(), MAX_SLOS, "objectives (m.slo calls)")?;
         b.model.slos.push(s);
         Ok(())
@@ -79,7 +154,7 @@ impl ModelHandle {
 }
 
 /// Refuses one more item when the model already has `max`.
-fn room(len: usize, max: usize, what: &str) -> Result<(), String> {
+pub(crate) fn room(len: usize, max: usize, what: &str) -> Result<(), String> {
     if len < max {
         return Ok(());
     }
@@ -89,7 +164,7 @@ fn room(len: usize, max: usize, what: &str) -> Result<(), String> {
 }
 
 /// Steps in a list, nested ones included (a repeat's body once).
-fn steps_in(steps: &[Step]) -> usize {
+pub(crate) fn steps_in(steps: &[Step]) -> usize {
     Step::count_within(steps, usize::MAX)
 }
 
@@ -116,6 +191,11 @@ pub(crate) struct ModelSlot {
 }
 
 impl ModelSlot {
+    /// The handle of the model the script declared, if it did.
+    pub(crate) fn handle(&self) -> Option<ModelHandle> {
+        self.declared.borrow().as_ref().map(|(h, _)| h.clone())
+    }
+
     /// The finished model, if the script declared one.
     pub(crate) fn take(&self) -> Option<Model> {
         let (handle, _) = self.declared.borrow_mut().take()?;
@@ -135,6 +215,10 @@ impl ModelSlot {
         let builder = Builder {
             model,
             workload_at: None,
+            declared: BTreeMap::new(),
+            pending: Vec::new(),
+            in_variant: None,
+            sealed: false,
             fallback_file: main_file.into(),
         };
         let handle = ModelHandle(Rc::new(RefCell::new(builder)));

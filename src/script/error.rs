@@ -147,6 +147,26 @@ impl Context<'_> {
         )
     }
 
+    /// A rule broken at a known place.
+    pub(crate) fn at(&self, at: &crate::model::Origin, message: String) -> ScriptError {
+        ScriptError::Eval {
+            file: at.file.clone(),
+            line: at.line,
+            column: at.column,
+            message,
+            source_text: self.texts.get(&at.file).cloned(),
+        }
+    }
+
+    /// A run-time error of a variant's closure, at its innermost place, naming the variant.
+    pub(crate) fn in_variant(&self, variant: &str, err: &EvalAltResult) -> ScriptError {
+        let mut e = self.runtime(err);
+        if let ScriptError::Eval { message, .. } = &mut e {
+            *message = format!("variant `{variant}`: {message}");
+        }
+        e
+    }
+
     /// A run-time error, reported at its innermost place.
     pub(crate) fn runtime(&self, err: &EvalAltResult) -> ScriptError {
         let (inner, file, pos) = innermost(err, self.main_file.to_string(), Position::NONE);
@@ -177,6 +197,13 @@ impl Context<'_> {
                  psp.call()`"
                     .to_string()
             }
+            EvalAltResult::ErrorFunctionNotFound(sig, _) if sig.starts_with("anon$") => format!(
+                "a closure could not be called with {}: give it one parameter for each \
+                 argument (a variant's change is |m| {{ … }}, a growth curve |month| …), and \
+                 write it in the file that passes it on: a closure made by an imported \
+                 module can be called only inside that module",
+                sig.split_once(' ').map_or("these arguments", |(_, args)| args)
+            ),
             EvalAltResult::ErrorFunctionNotFound(sig, _) => format!(
                 "no function `{}`: check the name and the arguments (docs/model-language.md lists them)",
                 sig.replace("&str | ImmutableString | String", "string")

@@ -14,6 +14,7 @@
 mod builder;
 mod dists;
 mod error;
+mod outlook;
 mod resolver;
 mod resources;
 mod sandbox;
@@ -21,6 +22,7 @@ mod scenario;
 mod steps;
 mod units;
 mod values;
+mod variants;
 mod workload;
 
 #[cfg(test)]
@@ -28,7 +30,7 @@ mod tests;
 
 pub use error::ScriptError;
 
-use crate::model::Model;
+use crate::model::{Model, Origin};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -84,8 +86,8 @@ fn load_limited(
         slot: slot.clone(),
         caps,
     };
-    let engine = sandbox::engine(setup);
-    let result = run(&engine, source, name);
+    let mut engine = sandbox::engine(setup);
+    let result = run(&mut engine, source, name, &slot);
     drop(engine);
     let texts = texts.borrow();
     let cx = error::Context {
@@ -96,20 +98,40 @@ fn load_limited(
     match result {
         Err(Failure::Parse(e)) => Err(cx.parse(&e)),
         Err(Failure::Run(e)) => Err(cx.runtime(&e)),
+        Err(Failure::Variant(v, e)) => Err(cx.in_variant(&v, &e)),
+        Err(Failure::At(at, message)) => Err(cx.at(&at, message)),
         Ok(()) => slot.take().ok_or_else(|| ScriptError::NoModel {
             file: name.to_string(),
         }),
     }
 }
 
-enum Failure {
+/// Why a script did not yield a model.
+pub(crate) enum Failure {
     Parse(rhai::ParseError),
     Run(Box<rhai::EvalAltResult>),
+    /// An error while the closure of the named variant ran.
+    Variant(String, Box<rhai::EvalAltResult>),
+    /// A rule broken by a declaration, reported at its place.
+    At(Origin, String),
 }
 
-/// Compiles the main script under its file name and runs it once.
-fn run(engine: &rhai::Engine, source: &str, name: &str) -> Result<(), Failure> {
+/// Compiles the main script under its file name, runs it once, then builds its variants
+/// while the engine is alive.
+///
+/// The script runs as a module so that its functions, closures included, keep its top-level
+/// imports: registered in the engine once the script has run, they let a variant's closure
+/// call an imported module's functions (`lt::load_test(m, …)`) as the script could.
+fn run(
+    engine: &mut rhai::Engine,
+    source: &str,
+    name: &str,
+    slot: &builder::ModelSlot,
+) -> Result<(), Failure> {
     let mut ast = engine.compile(source).map_err(Failure::Parse)?;
     ast.set_source(name);
-    engine.run_ast(&ast).map_err(Failure::Run)
+    let scope = rhai::Scope::new();
+    let script = rhai::Module::eval_ast_as_new(scope, &ast, engine).map_err(Failure::Run)?;
+    engine.register_global_module(script.into());
+    variants::apply(engine, slot)
 }

@@ -1,6 +1,8 @@
 //! `m.station`, `m.app`, `m.proxy`, `m.database`, `m.cache`, `m.external`, `m.background`:
 //! each reads its options map, builds the spec through its validating constructor and returns a
-//! handle that later steps use to name the resource.
+//! handle that later steps use to name the resource. The options are kept, so that a
+//! variant's `m.change(resource, #{ … })` rebuilds the resource from them through the same
+//! constructor ([`change`]).
 
 use super::builder::ModelHandle;
 use super::values::{Handle, Kind, Opts, Res, for_item, handle, msg};
@@ -42,7 +44,13 @@ const RESOURCES: [(&str, Kind, &[&str], Build); 7] = [
     (
         "database",
         Kind::Database,
-        &["replicas", "connections", "queue", "read_policy"],
+        &[
+            "replicas",
+            "connections",
+            "queue",
+            "read_policy",
+            "data_size",
+        ],
         database,
     ),
     ("cache", Kind::Cache, &["servers", "service"], cache),
@@ -104,7 +112,40 @@ fn declare(
         origin,
     };
     for_item(&item, m.add_resource(r))?;
+    m.edit()?.declared.insert(name.clone(), opts.map().clone());
     Ok(Handle { kind, name }.into_dynamic())
+}
+
+/// `m.change(resource, #{ … })` in a variant: rebuilds the resource from its declared options
+/// overridden by these (an option's new value replaces the old one whole, a nested map
+/// included), through its kind's validating constructor. The resource then has the origin of
+/// this call.
+pub(crate) fn change(
+    ctx: &NativeCallContext,
+    m: &ModelHandle,
+    h: &Dynamic,
+    o: &Dynamic,
+) -> Res<()> {
+    let Some(h) = Handle::from_dynamic(h) else {
+        let got = super::values::kind(h);
+        return Err(format!("`m.change` needs a resource handle, got {got}").into());
+    };
+    let (method, _, keys, build) = RESOURCES
+        .into_iter()
+        .find(|r| r.1 == h.kind)
+        .expect("every kind has its row");
+    let changes = Opts::new(o, &format!("m.change of {h} (as m.{method})"), keys)?;
+    let at = m.origin(ctx);
+    let mut b = m.edit_variant("m.change")?;
+    let mut merged = b.declared.get(&h.name).cloned().unwrap_or_default();
+    merged.extend(changes.map().clone());
+    let kind = for_item(&h.to_string(), build(&Opts::from_map(merged.clone())))?;
+    let r = b.model.resources.iter_mut().find(|r| r.name == h.name);
+    let r = r.ok_or_else(|| format!("{h} is not in this model"))?;
+    r.kind = kind;
+    r.origin = Some(at);
+    b.declared.insert(h.name, merged);
+    Ok(())
 }
 
 fn station(o: &Opts) -> Result<ResourceKind, String> {
@@ -187,7 +228,11 @@ fn database(o: &Opts) -> Result<ResourceKind, String> {
         o.opt_count("queue")?,
         policy,
     );
-    Ok(ResourceKind::Database(spec.map_err(msg)?))
+    let mut spec = spec.map_err(msg)?;
+    if let Some(b) = o.bytes("data_size")? {
+        spec = spec.with_data_size(b).map_err(msg)?;
+    }
+    Ok(ResourceKind::Database(spec))
 }
 
 fn cache(o: &Opts) -> Result<ResourceKind, String> {

@@ -8,7 +8,7 @@
 use super::builder::{self, ModelSlot};
 use super::resolver::{ConfinedResolver, Texts};
 use super::values::Budget;
-use super::{dists, resources, scenario, steps, units, workload};
+use super::{dists, outlook, resources, scenario, steps, units, variants, workload};
 use crate::model::MAX_SCRIPT_SECONDS;
 use rhai::{Dynamic, Engine};
 use std::path::Path;
@@ -81,9 +81,12 @@ pub(crate) fn engine(setup: Setup) -> Engine {
     units::register(&mut engine);
     dists::register(&mut engine);
     resources::register(&mut engine);
-    steps::register(&mut engine, &Budget::new());
+    let budget = Budget::new();
+    steps::register(&mut engine, &budget);
     workload::register(&mut engine);
     scenario::register(&mut engine);
+    outlook::register(&mut engine);
+    variants::register(&mut engine, &budget);
     engine
 }
 

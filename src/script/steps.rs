@@ -61,9 +61,22 @@ fn register_data_steps(engine: &mut Engine, budget: &Budget) {
                 db,
                 op,
                 service: dist(&d, "service")?,
+                bytes: None,
             })
         });
     }
+    // `db.write(service, #{ bytes: kb(2) })`: what the write adds to the database.
+    engine.register_fn("write", |h: &mut Handle, d: Dynamic, o: Dynamic| {
+        let db: String = h.expect(Kind::Database, "write")?.into();
+        let o = Opts::new(&o, &format!("the write on `{db}`"), &["bytes"])?;
+        let bytes = o.bytes("bytes")?;
+        step(Step::Query {
+            db,
+            op: QueryOp::Write,
+            service: dist(&d, "service")?,
+            bytes,
+        })
+    });
     let b = budget.clone();
     engine.register_fn(
         "get",
@@ -187,7 +200,7 @@ fn branch(
     })
 }
 
-const ENDPOINT_KEYS: &[&str] = &["timeout", "retries", "backoff", "app"];
+const ENDPOINT_KEYS: &[&str] = &["timeout", "retries", "backoff", "app", "response_bytes"];
 
 fn register_endpoint(engine: &mut Engine, budget: &Budget) {
     let b = budget.clone();
@@ -270,6 +283,7 @@ fn endpoint_parts(
         timeout_s,
         retry,
         origin: None,
+        response_bytes: o.bytes("response_bytes")?,
     })
 }
 
@@ -278,7 +292,9 @@ fn describe(s: &Step) -> String {
     match s {
         Step::Compute { app, demand } => format!("compute on `{app}`: {}", demand.describe()),
         Step::Visit { station, .. } => format!("visit `{station}`"),
-        Step::Query { db, op, service } => {
+        Step::Query {
+            db, op, service, ..
+        } => {
             let verb = if *op == QueryOp::Read {
                 "read"
             } else {

@@ -322,6 +322,7 @@ fn read(s: f64) -> Step {
         db: "db".into(),
         op: QueryOp::Read,
         service: d(Dist::constant(s)),
+        bytes: None,
     }
 }
 
@@ -356,6 +357,7 @@ fn shop_endpoints() -> Vec<Endpoint> {
             db: "db".into(),
             op: QueryOp::Write,
             service: d(Dist::uniform(0.002, 0.004)),
+            bytes: None,
         },
         Step::Call {
             external: "psp".into(),
@@ -401,6 +403,7 @@ fn shop_endpoints() -> Vec<Endpoint> {
             timeout_s: Some(2.0),
             retry,
             origin: None,
+            response_bytes: None,
         },
         Endpoint {
             name: "POST /order".into(),
@@ -410,6 +413,7 @@ fn shop_endpoints() -> Vec<Endpoint> {
             timeout_s: None,
             retry: None,
             origin: None,
+            response_bytes: None,
         },
     ]
 }

@@ -7,8 +7,8 @@
 //! error, never a silent "seconds".
 
 use crate::model::{
-    Dist, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NAME_CHARS, MAX_NESTING, MAX_RATE_PER_S,
-    MAX_RATE_TEXT, MAX_SCRIPT_STEPS, Step,
+    Dist, MAX_BYTES, MAX_DURATION_S, MAX_DURATION_TEXT, MAX_NAME_CHARS, MAX_NESTING,
+    MAX_RATE_PER_S, MAX_RATE_TEXT, MAX_SCRIPT_STEPS, Step,
 };
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map};
 use std::cell::Cell;
@@ -67,6 +67,26 @@ impl Rate {
             ));
         }
         Ok(Rate(per_s))
+    }
+}
+
+/// A size in bytes (decimal units: `kb(1)` is 1000 bytes); finite, >= 0 and at most
+/// [`MAX_BYTES`] by construction.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub(crate) struct Bytes(pub f64);
+
+impl Bytes {
+    /// Checks a computed size; `expr` describes the computation for the message.
+    pub(crate) fn checked(bytes: f64, expr: impl FnOnce() -> String) -> Result<Self, String> {
+        if bytes.is_finite() && (0.0..=MAX_BYTES).contains(&bytes) {
+            return Ok(Bytes(bytes));
+        }
+        Err(format!(
+            "{} is not a valid size ({} bytes): sizes must be finite, >= 0 and at most 1e15 \
+             bytes (a petabyte)",
+            expr(),
+            crate::format::plain_number(bytes)
+        ))
     }
 }
 
@@ -214,6 +234,8 @@ pub(crate) fn kind(v: &Dynamic) -> String {
         "Duration"
     } else if v.is::<Rate>() {
         "Rate"
+    } else if v.is::<Bytes>() {
+        "Bytes"
     } else if v.is::<ScriptDist>() {
         "Dist"
     } else if v.is::<ScriptStep>() {
@@ -274,6 +296,34 @@ pub(crate) fn duration(v: &Dynamic, what: &str) -> Result<f64, String> {
         kind(v),
         unit_hint(v)
     ))
+}
+
+/// A size in bytes; a bare number is refused because its unit would be a guess.
+pub(crate) fn bytes(v: &Dynamic, what: &str) -> Result<f64, String> {
+    if let Some(b) = v.read_lock::<Bytes>() {
+        return Ok(b.0);
+    }
+    let hint = if v.is_int() || v.is_float() {
+        " (units must be explicit: use kb(…), mb(…) or gb(…))"
+    } else {
+        ""
+    };
+    Err(format!(
+        "`{what}` must be a size like kb(35), got {}{hint}",
+        kind(v)
+    ))
+}
+
+/// A function pointer written in the script (a closure `|x| …` or `Fn("name")`); an external
+/// handle, which is one too, is refused.
+pub(crate) fn closure(v: &Dynamic, what: &str, example: &str) -> Result<FnPtr, String> {
+    match v.read_lock::<FnPtr>() {
+        Some(f) if Handle::from_fn_ptr(&f).is_none() => Ok(f.clone()),
+        _ => Err(format!(
+            "`{what}` must be a function like {example}, got {}",
+            kind(v)
+        )),
+    }
 }
 
 /// A distribution; a plain duration means "always that long".
@@ -398,6 +448,23 @@ impl Opts {
         Opts { map: Map::new() }
     }
 
+    /// Options already checked (a resource's declared ones, merged with a variant's changes).
+    pub(crate) fn from_map(map: Map) -> Opts {
+        Opts { map }
+    }
+
+    pub(crate) fn map(&self) -> &Map {
+        &self.map
+    }
+
+    /// Refuses a key the form in use does not take, naming the form.
+    pub(crate) fn refuse(&self, key: &str, form: &str) -> Result<(), String> {
+        if self.map.contains_key(key) {
+            return Err(format!("`{key}` does not go with {form}"));
+        }
+        Ok(())
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&Dynamic> {
         self.map.get(key)
     }
@@ -416,6 +483,10 @@ impl Opts {
 
     pub(crate) fn duration(&self, key: &str) -> Result<Option<f64>, String> {
         self.get(key).map(|v| duration(v, key)).transpose()
+    }
+
+    pub(crate) fn bytes(&self, key: &str) -> Result<Option<f64>, String> {
+        self.get(key).map(|v| bytes(v, key)).transpose()
     }
 
     pub(crate) fn dist(&self, key: &str) -> Result<Option<Dist>, String> {

@@ -91,7 +91,7 @@ fn arrivals(a: &Dynamic) -> Result<Arrivals, String> {
 /// Sets the workload; a second declaration names the first.
 fn declare_workload(ctx: &NativeCallContext, m: &ModelHandle, w: Workload) -> Res<()> {
     let at = m.origin(ctx);
-    let mut b = m.0.borrow_mut();
+    let mut b = m.edit()?;
     if let Some(first) = &b.workload_at {
         return Err(format!(
             "the workload is already declared at {}",
@@ -181,8 +181,11 @@ const SETTINGS_KEYS: &[&str] = &["max_in_flight", "window", "default_duration", 
 /// Overrides the settings the map names; the others keep their values.
 fn settings(m: &ModelHandle, o: &Dynamic) -> Res<()> {
     let o = Opts::new(o, "m.settings", SETTINGS_KEYS)?;
-    let settings = &mut m.0.borrow_mut().model.settings;
-    Ok(for_item("settings", apply_settings(&o, settings))?)
+    let mut b = m.edit()?;
+    Ok(for_item(
+        "settings",
+        apply_settings(&o, &mut b.model.settings),
+    )?)
 }
 
 fn apply_settings(o: &Opts, s: &mut Settings) -> Result<(), String> {

@@ -34,6 +34,18 @@ pub(super) fn check_model_size(v: &mut Validator) {
         ),
         (m.scenarios.len() as u64, MAX_SCENARIOS as u64, "scenarios"),
         (m.slos.len() as u64, MAX_SLOS as u64, "objectives"),
+        (
+            m.growth.len() as u64,
+            MAX_GROWTH_HYPOTHESES as u64,
+            "growth hypotheses",
+        ),
+        (m.events.len() as u64, MAX_EVENTS as u64, "events"),
+        (m.variants.len() as u64, MAX_VARIANTS as u64, "variants"),
+        (
+            variant_steps(m) as u64,
+            MAX_VARIANT_STEPS as u64,
+            "steps over all its variants' models",
+        ),
     ];
     for (n, max, what) in rules {
         if n > max {
@@ -42,6 +54,15 @@ pub(super) fn check_model_size(v: &mut Validator) {
         }
     }
     check_dist_parts(v);
+}
+
+/// Steps over the endpoints of all the variants' models.
+pub(crate) fn variant_steps(m: &Model) -> usize {
+    let models = m.variants.iter().map(|v| &*v.model);
+    models
+        .flat_map(|x| x.endpoints.iter())
+        .map(|e| count_steps(&e.steps))
+        .sum()
 }
 
 /// Refuses a model whose distributions, counted at each use, have more than

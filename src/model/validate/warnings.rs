@@ -81,7 +81,9 @@ fn own_mean(m: &Model, s: &Step) -> Option<(String, f64)> {
             };
             (format!("{station}.visit"), service.as_ref().or(own))
         }
-        Step::Query { db, op, service } => {
+        Step::Query {
+            db, op, service, ..
+        } => {
             let verb = if *op == QueryOp::Read {
                 "read"
             } else {
