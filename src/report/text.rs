@@ -105,6 +105,93 @@ fn answers(out: &mut String, r: &Results) {
     };
     let unit = level_unit(r);
     let _ = writeln!(out, "\n█ answers");
+    if !st.projections.is_empty() {
+        let parts: Vec<String> = st
+            .projections
+            .iter()
+            .map(|p| {
+                let horizon = p.months.last().map_or(0, |m| m.month);
+                match &p.first_breach {
+                    Some((month, b)) => format!(
+                        "breaks {} in month {month} ({})",
+                        b.objective, p.hypothesis
+                    ),
+                    None if p.undecided_months.is_empty() => {
+                        format!("holds {horizon} months ({})", p.hypothesis)
+                    }
+                    None => format!(
+                        "no objective fails in {horizon} months ({}), undecided in month(s) {}",
+                        p.hypothesis,
+                        p.undecided_months
+                            .iter()
+                            .map(u32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  Current configuration (today's peak {} {unit}): {}.",
+            sig3(st.base_level),
+            parts.join("; ")
+        );
+    }
+    for e in &st.events_at_peak {
+        let what = match &e.breach {
+            Some(b) => format!(
+                "breaks {}{}",
+                b.objective,
+                b.bottleneck
+                    .as_ref()
+                    .map_or(String::new(), |x| format!(" ({} {} busy)", x.resource, pct_value(x.utilization)))
+            ),
+            None => match e.point.holds {
+                crate::study::Holds::Yes => "holds".to_string(),
+                _ => "undecided".to_string(),
+            },
+        };
+        let budget = match (e.budget_consumed_min, e.budget_min) {
+            (Some(c), Some(b)) if b > 0.0 => format!(
+                "; uses {} min of the 30-day error budget ({})",
+                sig3(c),
+                pct_value(c / b)
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  Event {} (x{}, {}, month {}, {}): {} {unit} at its peak, {what}{budget}.",
+            e.event,
+            sig3(e.multiplier),
+            fmt_duration(e.duration_s),
+            e.month,
+            e.hypothesis,
+            sig3(e.point.level),
+        );
+    }
+    for w in &st.whatifs {
+        let text: Vec<String> = w
+            .at
+            .iter()
+            .filter_map(|a| {
+                let f = a.figures.iter().find(|f| {
+                    f.scope == crate::stats::Scope::Global && f.metric == Metric::latency(95.0)
+                })?;
+                let d = &f.change.relative;
+                Some(format!(
+                    "{}: p95 {}{} [{}, {}]",
+                    a.load,
+                    if d.mean >= 0.0 { "+" } else { "" },
+                    pct1(d.mean),
+                    pct1(d.ci_low),
+                    pct1(d.ci_high)
+                ))
+            })
+            .collect();
+        let _ = writeln!(out, "  What-if {}: {}.", w.variant, text.join("; "));
+    }
     if let Some(bp) = &st.breaking_point {
         let today = sig3(bp.base_level);
         let range = match (bp.holds_up_to, bp.fails_from) {
@@ -156,6 +243,11 @@ fn answers(out: &mut String, r: &Results) {
         st.plan.max_replications,
         st.plan.seed
     );
+}
+
+/// A relative change as a signed percentage with one decimal: `-41.3%`.
+fn pct1(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
 }
 
 /// The measured bottleneck and the first objective to fail.

@@ -8,9 +8,11 @@
 
 pub mod breaking;
 pub mod cell;
+pub mod outlook;
 pub mod paired;
 pub mod points;
 pub mod run;
+pub mod whatif;
 
 pub use breaking::BreakingPoint;
 pub use cell::{Cell, CellPlan, Holds, Subject};

@@ -3,6 +3,8 @@
 
 use super::breaking::{self, BreakingPoint};
 use super::cell::{CellPlan, Subject};
+use super::outlook::{self, Cells, EventResult, Projection};
+use super::whatif::{self, WhatIf};
 use crate::analysis::capacity;
 use crate::engine::SimError;
 use crate::model::{Checked, Scenario, Warmup};
@@ -24,14 +26,25 @@ const PILOTS: u32 = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Part {
+    Projections,
+    Events,
+    Whatif,
     BreakingPoint,
 }
 
 impl Part {
-    pub const ALL: [Part; 1] = [Part::BreakingPoint];
+    pub const ALL: [Part; 4] = [
+        Part::Projections,
+        Part::Events,
+        Part::Whatif,
+        Part::BreakingPoint,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
+            Part::Projections => "projections",
+            Part::Events => "events",
+            Part::Whatif => "whatif",
             Part::BreakingPoint => "breaking-point",
         }
     }
@@ -64,8 +77,15 @@ pub struct SharedPlan {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyResults {
     pub plan: SharedPlan,
-    /// Today's level (users or arrivals/s).
+    /// Today's peak level (users or arrivals/s): the load profile's daily peak, or the
+    /// workload's own level.
     pub base_level: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projections: Vec<Projection>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events_at_peak: Vec<EventResult>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whatifs: Vec<WhatIf>,
     pub breaking_point: Option<BreakingPoint>,
     /// Simulation work: cells and events over the whole study.
     pub cells: usize,
@@ -107,6 +127,27 @@ pub fn analytic_saturation(c: &Checked, base: f64) -> Option<f64> {
     (busiest > 0.0).then(|| base / busiest)
 }
 
+/// Why a study could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// A variant's model does not validate (the loader validates every variant, so this
+    /// names a model built outside it).
+    #[error("variant `{name}`: {message}")]
+    Variant { name: String, message: String },
+}
+
+/// Today's peak: the load profile's daily peak when the model declares one, the workload's
+/// own level otherwise.
+pub fn today_peak(c: &Checked) -> f64 {
+    c.model
+        .load_profile
+        .as_ref()
+        .filter(|p| p.unit == crate::model::LoadUnit::of(&c.workload))
+        .map_or(c.workload.base_level(), |p| p.daily_peak)
+}
+
 /// Runs the parts of `params` on the checked model `c`; `step` hears the name of each step.
 ///
 /// # Errors
@@ -115,10 +156,10 @@ pub fn run(
     c: &Checked,
     params: &StudyParams,
     step: &dyn Fn(&str),
-) -> Result<StudyResults, SimError> {
+) -> Result<StudyResults, StudyError> {
     let started = Instant::now();
     let subject = Subject::new("baseline", c.clone());
-    let base = subject.base_level();
+    let base = today_peak(c);
     let saturation = analytic_saturation(c, base);
     let horizon_s = params.duration_s.unwrap_or(STUDY_RUN_S);
     // The warm-up of the heaviest load expected to hold: 80 % of the analytic saturation.
@@ -154,11 +195,50 @@ pub fn run(
             max_replications: plan.max_replications,
         },
         base_level: base,
+        projections: Vec::new(),
+        events_at_peak: Vec::new(),
+        whatifs: Vec::new(),
         breaking_point: None,
         cells: 0,
         events: 0,
         wall_s: 0.0,
     };
+    let mut cells = Cells::default();
+    if params.parts.contains(&Part::Projections) && !c.model.growth.is_empty() {
+        step("projections");
+        out.projections = outlook::projections(&subject, &plan, base, &mut cells)?;
+    }
+    if params.parts.contains(&Part::Events) && !c.model.events.is_empty() {
+        step("events");
+        out.events_at_peak = outlook::events(&subject, &plan, base, &mut cells)?;
+    }
+    out.cells += cells.len();
+    out.events += cells.events;
+    if params.parts.contains(&Part::Whatif) && !c.model.variants.is_empty() {
+        step("what-ifs");
+        let mut variants = Vec::new();
+        for v in &c.model.variants {
+            let checked = crate::model::validate((*v.model).clone())
+                .map_err(|e| StudyError::Variant {
+                    name: v.name.clone(),
+                    message: e.to_string(),
+                })?;
+            variants.push((
+                Subject::new(v.name.clone(), checked),
+                v.effort,
+                v.rationale.clone(),
+            ));
+        }
+        let mut loads = vec![("today".to_string(), base)];
+        for g in &c.model.growth {
+            let m = g.load(12.min(g.horizon_months)).unwrap_or(1.0);
+            loads.push((format!("+{} months ({})", 12.min(g.horizon_months), g.name), base * m));
+        }
+        let (w, n, e) = whatif::whatifs(&subject, &variants, &plan, &loads)?;
+        out.whatifs = w;
+        out.cells += n;
+        out.events += e;
+    }
     if params.parts.contains(&Part::BreakingPoint) {
         step("breaking point");
         let bp = breaking::search(&subject, &plan, base, saturation)?;

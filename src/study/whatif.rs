@@ -1,0 +1,149 @@
+//! What-ifs: each variant of the model against the baseline, paired by common random numbers,
+//! at today's peak and at the +12-month peak of each hypothesis.
+//!
+//! The two cells compared run the same plan and seeds, and the same number of replications
+//! (the one that needed more to settle sets it for both), so their differences are paired
+//! replication by replication (see [`super::paired`]).
+
+use super::cell::{Cell, CellPlan, Holds, Subject};
+use super::paired::{Difference, paired};
+use crate::engine::{SimError, UNLIMITED};
+use crate::model::Effort;
+use crate::stats::{Metric, RequestMetric, ResourceMetric, Scope};
+use serde::{Deserialize, Serialize};
+
+/// One figure before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FigureChange {
+    pub scope: Scope,
+    pub metric: Metric,
+    pub change: Difference,
+}
+
+/// A variant at one load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhatIfAt {
+    /// `today`, or `+12 months (optimistic)`.
+    pub load: String,
+    pub level: f64,
+    pub holds_before: Holds,
+    pub holds_after: Holds,
+    pub figures: Vec<FigureChange>,
+}
+
+/// One variant's effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhatIf {
+    pub variant: String,
+    pub effort: Option<Effort>,
+    pub rationale: Option<String>,
+    pub at: Vec<WhatIfAt>,
+}
+
+impl WhatIf {
+    /// The relative change of the global p95 at the first load (today): what variants are
+    /// ranked by.
+    pub fn p95_change(&self) -> f64 {
+        self.at
+            .first()
+            .and_then(|a| {
+                a.figures
+                    .iter()
+                    .find(|f| f.scope == Scope::Global && f.metric == Metric::latency(95.0))
+            })
+            .map_or(f64::NAN, |f| f.change.relative.mean)
+    }
+}
+
+/// The figures a what-if compares: p95, p99 and error rate of all endpoints and of each
+/// endpoint with an objective, and the utilization of every resource with a limit.
+fn compared(base: &Subject) -> Vec<(Scope, Metric)> {
+    let model = &base.checked.model;
+    let mut scopes = vec![Scope::Global];
+    for e in &model.endpoints {
+        if model.slos.iter().any(|s| s.endpoint.as_ref() == Some(&e.name)) {
+            scopes.push(Scope::Endpoint(e.name.clone()));
+        }
+    }
+    let mut out = Vec::new();
+    for s in scopes {
+        for m in [
+            Metric::latency(95.0),
+            Metric::latency(99.0),
+            Metric::Request(RequestMetric::ErrorRate),
+        ] {
+            out.push((s.clone(), m));
+        }
+    }
+    for r in base.prog.resources.iter().filter(|r| r.units != UNLIMITED) {
+        out.push((
+            Scope::Resource(r.name.clone()),
+            Metric::Resource(ResourceMetric::Utilization),
+        ));
+    }
+    out
+}
+
+/// Every variant of `variants` against `base` at each of `loads` (name, level).
+///
+/// # Errors
+/// A replication that stalls.
+pub fn whatifs(
+    base: &Subject,
+    variants: &[(Subject, Option<Effort>, Option<String>)],
+    plan: &CellPlan,
+    loads: &[(String, f64)],
+) -> Result<(Vec<WhatIf>, usize, u64), SimError> {
+    let figures = compared(base);
+    let mut cells = 0;
+    let mut events = 0;
+    let mut before: Vec<(Cell, Holds)> = Vec::new();
+    for (_, level) in loads {
+        let mut c = Cell::new(base, plan, *level);
+        let (h, _) = c.settle(base, plan)?;
+        cells += 1;
+        before.push((c, h));
+    }
+    let mut out = Vec::new();
+    for (v, effort, rationale) in variants {
+        let mut at = Vec::new();
+        for ((name, level), (b, hb)) in loads.iter().zip(before.iter_mut()) {
+            let mut a = Cell::new(v, plan, *level);
+            let (ha, _) = a.settle(v, plan)?;
+            cells += 1;
+            // Pair on the same replications: the one that needed more sets the count.
+            let n = a.replications().max(b.replications());
+            a.extend_to(v, plan.seed, n)?;
+            b.extend_to(base, plan.seed, n)?;
+            events += a.aggregate.events;
+            let changes = figures
+                .iter()
+                .filter_map(|(scope, metric)| {
+                    let x = b.column(scope, *metric)?;
+                    let y = a.column(scope, *metric)?;
+                    Some(FigureChange {
+                        scope: scope.clone(),
+                        metric: *metric,
+                        change: paired(&x, &y),
+                    })
+                })
+                .collect();
+            at.push(WhatIfAt {
+                load: name.clone(),
+                level: *level,
+                holds_before: *hb,
+                holds_after: ha,
+                figures: changes,
+            });
+        }
+        out.push(WhatIf {
+            variant: v.name.clone(),
+            effort: *effort,
+            rationale: rationale.clone(),
+            at,
+        });
+    }
+    events += before.iter().map(|(c, _)| c.aggregate.events).sum::<u64>();
+    out.sort_by(|x, y| x.p95_change().total_cmp(&y.p95_change()));
+    Ok((out, cells, events))
+}
