@@ -11,8 +11,8 @@
 
 use super::limits::*;
 use super::spec::SpecError;
-use crate::format::plain_number as num;
 use super::{Origin, Workload};
+use crate::format::plain_number as num;
 use serde::{Deserialize, Serialize};
 
 /// What a load level counts.
@@ -369,7 +369,14 @@ impl Growth {
                 ("traffic per user", g.traffic_per_user),
                 ("load", g.load()),
             ] {
-                multiplier(&format!("{what} multiplier at month {m}"), x)?;
+                if !(x.is_finite() && x > 0.0 && x <= MAX_LOAD_MULTIPLIER) {
+                    return Err(SpecError::Invalid(format!(
+                        "at month {m} the {what} multiplier would be {}; a multiplier must be \
+                         > 0 and at most {} (a millionfold)",
+                        num(x),
+                        num(MAX_LOAD_MULTIPLIER)
+                    )));
+                }
             }
         }
         Ok(Growth {
@@ -497,7 +504,11 @@ mod tests {
         let err = Growth::from_curve("c".into(), vec![2.0, 3.0]).unwrap_err();
         assert!(err.to_string().contains("1 at month 0"), "{err}");
         let err = Growth::from_curve("c".into(), vec![1.0, 0.0]).unwrap_err();
-        assert!(err.to_string().contains("at month 1"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("at month 1 the users multiplier would be 0"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! with a message naming what is wrong.
 
 use super::spec::{SpecError, probability};
-use super::{Model, Origin, ResourceKind, Step};
+use super::{Endpoint, Model, Origin, ResourceKind, Step};
 use serde::{Deserialize, Serialize};
 
 /// The effort a change costs, as the template's optimisation table rates it.
@@ -208,11 +208,16 @@ impl Model {
         Ok(n)
     }
 
-    /// Replaces the steps of endpoint `name`; its weight, options and name stay.
+    /// Replaces the steps of endpoint `name`; its weight, options and name stay. Returns the
+    /// endpoint.
     ///
     /// # Errors
     /// An unknown endpoint, or no steps.
-    pub fn replace_steps(&mut self, name: &str, steps: Vec<Step>) -> Result<(), SpecError> {
+    pub fn replace_steps(
+        &mut self,
+        name: &str,
+        steps: Vec<Step>,
+    ) -> Result<&mut Endpoint, SpecError> {
         if steps.is_empty() {
             return Err(invalid(
                 "give at least one step: an endpoint without steps would answer in no time"
@@ -226,7 +231,7 @@ impl Model {
             .find(|e| e.name == name)
             .ok_or_else(|| invalid(format!("no endpoint `{name}` (endpoints: {known})")))?;
         e.steps = steps;
-        Ok(())
+        Ok(e)
     }
 }
 

@@ -112,10 +112,9 @@ fn answers(out: &mut String, r: &Results) {
             .map(|p| {
                 let horizon = p.months.last().map_or(0, |m| m.month);
                 match &p.first_breach {
-                    Some((month, b)) => format!(
-                        "breaks {} in month {month} ({})",
-                        b.objective, p.hypothesis
-                    ),
+                    Some((month, b)) => {
+                        format!("breaks {} in month {month} ({})", b.objective, p.hypothesis)
+                    }
                     None if p.undecided_months.is_empty() => {
                         format!("holds {horizon} months ({})", p.hypothesis)
                     }
@@ -143,9 +142,11 @@ fn answers(out: &mut String, r: &Results) {
             Some(b) => format!(
                 "breaks {}{}",
                 b.objective,
-                b.bottleneck
-                    .as_ref()
-                    .map_or(String::new(), |x| format!(" ({} {} busy)", x.resource, pct_value(x.utilization)))
+                b.bottleneck.as_ref().map_or(String::new(), |x| format!(
+                    " ({} {} busy)",
+                    x.resource,
+                    pct_value(x.utilization)
+                ))
             ),
             None => match e.point.holds {
                 crate::study::Holds::Yes => "holds".to_string(),
@@ -172,24 +173,23 @@ fn answers(out: &mut String, r: &Results) {
         );
     }
     for w in &st.whatifs {
-        let text: Vec<String> = w
-            .at
-            .iter()
-            .filter_map(|a| {
-                let f = a.figures.iter().find(|f| {
-                    f.scope == crate::stats::Scope::Global && f.metric == Metric::latency(95.0)
-                })?;
-                let d = &f.change.relative;
-                Some(format!(
-                    "{}: p95 {}{} [{}, {}]",
-                    a.load,
-                    if d.mean >= 0.0 { "+" } else { "" },
-                    pct1(d.mean),
-                    pct1(d.ci_low),
-                    pct1(d.ci_high)
-                ))
-            })
-            .collect();
+        let text: Vec<String> =
+            w.at.iter()
+                .filter_map(|a| {
+                    let f = a.figures.iter().find(|f| {
+                        f.scope == crate::stats::Scope::Global && f.metric == Metric::latency(95.0)
+                    })?;
+                    let d = &f.change.relative;
+                    Some(format!(
+                        "{}: p95 {}{} [{}, {}]",
+                        a.load,
+                        if d.mean >= 0.0 { "+" } else { "" },
+                        pct1(d.mean),
+                        pct1(d.ci_low),
+                        pct1(d.ci_high)
+                    ))
+                })
+                .collect();
         let _ = writeln!(out, "  What-if {}: {}.", w.variant, text.join("; "));
     }
     if let Some(bp) = &st.breaking_point {

@@ -192,6 +192,10 @@ impl Context<'_> {
                 "function calls nest more than {MAX_CALL_LEVELS} deep: is there an endless recursion?"
             ),
             EvalAltResult::ErrorDataTooLarge(what, _) => too_large(what),
+            EvalAltResult::ErrorDataRace(_, _) => "a closure passed to a method captures the value \
+                the method is called on (`m.variant(\"v\", |v| { m.… })`): inside a variant, use \
+                the model the closure is given, `|m| { m.… }`"
+                .to_string(),
             EvalAltResult::ErrorMismatchDataType(want, _, _) if want == "Fn" && self.calls(file, pos) => {
                 "`call` only works on an external handle: `let psp = m.external(\"psp\", #{ delay: ms(80) }); \
                  psp.call()`"

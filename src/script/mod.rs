@@ -27,6 +27,8 @@ mod workload;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_study;
 
 pub use error::ScriptError;
 

@@ -9,16 +9,16 @@ use std::path::{Path, PathBuf};
 
 const FILE: &str = "test.rhai";
 
-fn load(src: &str) -> Result<Model, ScriptError> {
+pub(super) fn load(src: &str) -> Result<Model, ScriptError> {
     load_str(src, FILE, Path::new("."))
 }
 
-fn ok(src: &str) -> Model {
+pub(super) fn ok(src: &str) -> Model {
     load(src).unwrap_or_else(|e| panic!("{}", e.one_line()))
 }
 
 /// The error's line, column and message.
-fn fails(src: &str) -> (u32, u32, String) {
+pub(super) fn fails(src: &str) -> (u32, u32, String) {
     match load(src) {
         Err(ScriptError::Eval {
             line,
@@ -31,7 +31,7 @@ fn fails(src: &str) -> (u32, u32, String) {
 }
 
 /// Evaluates one expression in the sandboxed engine.
-fn eval<T: Clone + 'static>(expr: &str) -> Result<T, String> {
+pub(super) fn eval<T: Clone + 'static>(expr: &str) -> Result<T, String> {
     let setup = Setup {
         main_file: FILE,
         base_dir: Path::new("."),
@@ -873,7 +873,7 @@ fn errors_carry_the_text_of_their_file() {
 // ---- imports --------------------------------------------------------------------------------
 
 /// A model folder and a sibling `scripts/` folder in a fresh temporary directory.
-fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+pub(super) fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
         let p = dir.path().join(path);

@@ -10,7 +10,7 @@
 use super::Failure;
 use super::builder::{ModelHandle, ModelSlot, PendingVariant, room, steps_in};
 use super::values::*;
-use crate::model::{Effort, MAX_VARIANT_STEPS, MAX_VARIANTS, Variant};
+use crate::model::{Effort, MAX_STEPS, MAX_VARIANT_STEPS, MAX_VARIANTS, Variant};
 use rhai::{Dynamic, Engine, NativeCallContext};
 
 const VARIANT_KEYS: &[&str] = &["effort", "rationale"];
@@ -42,20 +42,7 @@ pub(crate) fn register(engine: &mut Engine, budget: &Budget) {
     );
     engine.register_fn(
         "service_factor",
-        |m: &mut ModelHandle, h: Dynamic, f: Dynamic| -> Res<()> {
-            let Some(h) = Handle::from_dynamic(&h) else {
-                return Err(format!(
-                    "`m.service_factor` needs a resource handle, got {}",
-                    kind(&h)
-                )
-                .into());
-            };
-            let factor = number(&f, "service factor")?;
-            let mut b = m.edit_variant("m.service_factor")?;
-            let r = b.model.scale_service_times(&h.name, factor);
-            for_item(&h.to_string(), r.map_err(msg))?;
-            Ok(())
-        },
+        |m: &mut ModelHandle, h: Dynamic, f: Dynamic| service_factor(m, &h, &f),
     );
     engine.register_fn(
         "hit_ratio",
@@ -71,30 +58,49 @@ pub(crate) fn register(engine: &mut Engine, budget: &Budget) {
     let b = budget.clone();
     engine.register_fn(
         "replace_steps",
-        move |ctx: NativeCallContext, m: &mut ModelHandle, e: Dynamic, s: Dynamic| -> Res<()> {
-            let e = name(&e, "endpoint name")?;
-            let item = format!("endpoint `{e}`");
-            let steps = for_item(&item, steps(&s, "steps", &b))?;
-            let at = m.origin(&ctx);
-            let mut bld = m.edit_variant("m.replace_steps")?;
-            let others: usize = bld
-                .model
-                .endpoints
-                .iter()
-                .filter(|x| x.name != e)
-                .map(|x| steps_in(&x.steps))
-                .sum();
-            let total = others + steps_in(&steps);
-            if total > crate::model::MAX_STEPS {
-                let max = crate::model::MAX_STEPS;
-                return Err(format!("{item}: the model's endpoints would have {total} steps; at most {max} are supported").into());
-            }
-            for_item(&item, bld.model.replace_steps(&e, steps).map_err(msg))?;
-            let ep = bld.model.endpoints.iter_mut().find(|x| x.name == e);
-            ep.expect("just replaced").origin = Some(at);
-            Ok(())
+        move |ctx: NativeCallContext, m: &mut ModelHandle, e: Dynamic, s: Dynamic| {
+            replace_steps(&ctx, m, &e, &s, &b)
         },
     );
+}
+
+fn service_factor(m: &ModelHandle, h: &Dynamic, f: &Dynamic) -> Res<()> {
+    let Some(h) = Handle::from_dynamic(h) else {
+        let got = kind(h);
+        return Err(format!("`m.service_factor` needs a resource handle, got {got}").into());
+    };
+    let factor = number(f, "service factor")?;
+    let mut b = m.edit_variant("m.service_factor")?;
+    let r = b.model.scale_service_times(&h.name, factor);
+    for_item(&h.to_string(), r.map_err(msg))?;
+    Ok(())
+}
+
+/// Replaces an endpoint's steps, within [`MAX_STEPS`] over the model's endpoints; the
+/// endpoint then has the origin of this call.
+fn replace_steps(
+    ctx: &NativeCallContext,
+    m: &ModelHandle,
+    e: &Dynamic,
+    s: &Dynamic,
+    budget: &Budget,
+) -> Res<()> {
+    let e = name(e, "endpoint name")?;
+    let item = format!("endpoint `{e}`");
+    let steps = for_item(&item, steps(s, "steps", budget))?;
+    let at = m.origin(ctx);
+    let mut b = m.edit_variant("m.replace_steps")?;
+    let others = b.model.endpoints.iter().filter(|x| x.name != e);
+    let total = others.map(|x| steps_in(&x.steps)).sum::<usize>() + steps_in(&steps);
+    if total > MAX_STEPS {
+        let msg = format!(
+            "the model's endpoints would have {total} steps; at most {MAX_STEPS} are supported"
+        );
+        return Err(format!("{item}: {msg}").into());
+    }
+    let endpoint = for_item(&item, b.model.replace_steps(&e, steps).map_err(msg))?;
+    endpoint.origin = Some(at);
+    Ok(())
 }
 
 fn declare(

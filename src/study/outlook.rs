@@ -229,7 +229,9 @@ pub fn events(
                 .collect()
         };
         for (hypothesis, growth) in bases {
-            out.push(event(subject, plan, peak, cells, e, hypothesis, growth, budget)?);
+            out.push(event(
+                subject, plan, peak, cells, e, hypothesis, growth, budget,
+            )?);
         }
     }
     Ok(out)

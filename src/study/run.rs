@@ -218,8 +218,8 @@ pub fn run(
         step("what-ifs");
         let mut variants = Vec::new();
         for v in &c.model.variants {
-            let checked = crate::model::validate((*v.model).clone())
-                .map_err(|e| StudyError::Variant {
+            let checked =
+                crate::model::validate((*v.model).clone()).map_err(|e| StudyError::Variant {
                     name: v.name.clone(),
                     message: e.to_string(),
                 })?;
@@ -232,7 +232,10 @@ pub fn run(
         let mut loads = vec![("today".to_string(), base)];
         for g in &c.model.growth {
             let m = g.load(12.min(g.horizon_months)).unwrap_or(1.0);
-            loads.push((format!("+{} months ({})", 12.min(g.horizon_months), g.name), base * m));
+            loads.push((
+                format!("+{} months ({})", 12.min(g.horizon_months), g.name),
+                base * m,
+            ));
         }
         let (w, n, e) = whatif::whatifs(&subject, &variants, &plan, &loads)?;
         out.whatifs = w;

@@ -61,7 +61,11 @@ fn compared(base: &Subject) -> Vec<(Scope, Metric)> {
     let model = &base.checked.model;
     let mut scopes = vec![Scope::Global];
     for e in &model.endpoints {
-        if model.slos.iter().any(|s| s.endpoint.as_ref() == Some(&e.name)) {
+        if model
+            .slos
+            .iter()
+            .any(|s| s.endpoint.as_ref() == Some(&e.name))
+        {
             scopes.push(Scope::Endpoint(e.name.clone()));
         }
     }

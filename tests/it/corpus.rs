@@ -422,6 +422,107 @@ const AT_THE_CALL: &[Bad] = &[
         "the ramp rate must be > 0 users per second",
         &["the ramp rate must be > 0 users per second (got 0)"],
     ),
+    at(
+        "load_profile_peak_below_average.rhai",
+        "m.load_profile(",
+        &["load profile: the levels must satisfy weekly_peak >= daily_peak >= average"],
+    ),
+    at(
+        "load_profile_with_23_hours.rhai",
+        "m.load_profile(",
+        &["`hourly` must have 24 multipliers", "got 23"],
+    ),
+    at(
+        "growth_curve_not_one_today.rhai",
+        "m.growth(",
+        &["growth hypothesis `custom`: the curve must give 1 at month 0"],
+    ),
+    at(
+        "growth_curve_that_throws.rhai",
+        "throw",
+        &["no forecast beyond month 6"],
+    ),
+    at(
+        "growth_horizon_beyond_the_maximum.rhai",
+        "m.growth(",
+        &["`horizon` must be a whole number from 1 to 120 (got 600)"],
+    ),
+    at(
+        "growth_beyond_a_millionfold.rhai",
+        "m.growth(",
+        &[
+            "at month 8 the load multiplier would be 1679616",
+            "at most 1000000",
+        ],
+    ),
+    at(
+        "too_many_growth_hypotheses.rhai",
+        "m.growth(",
+        &["already has 20 growth hypotheses"],
+    ),
+    at(
+        "event_duration_bare_number.rhai",
+        "m.event(",
+        &[
+            "event `campaign`: `duration` must be a duration",
+            "use ms(…) or sec(…)",
+        ],
+    ),
+    at(
+        "event_month_beyond_the_maximum.rhai",
+        "m.event(",
+        &["`month` must be a whole number from 0 to 120 (got 240)"],
+    ),
+    at(
+        "too_many_events.rhai",
+        "m.event(",
+        &["already has 100 events"],
+    ),
+    at(
+        "response_bytes_bare_number.rhai",
+        "response_bytes",
+        &[
+            "`response_bytes` must be a size like kb(35)",
+            "use kb(…), mb(…) or gb(…)",
+        ],
+    ),
+    at(
+        "size_beyond_the_maximum.rhai",
+        "tb(2000000)",
+        &["`tb(2000000)` is not a valid size", "at most 1e15 bytes"],
+    ),
+    at(
+        "too_many_variants.rhai",
+        "m.variant(",
+        &["already has 100 variants"],
+    ),
+    at(
+        "variant_error_inside_its_closure.rhai",
+        "replicas: 5000",
+        &[
+            "variant `many replicas`: database `db`: `replicas` must be a whole number from 0 to 1000",
+        ],
+    ),
+    at(
+        "change_outside_a_variant.rhai",
+        "m.change(",
+        &["call it inside m.variant(name, |m| { … })"],
+    ),
+    at(
+        "variant_changes_the_base_model.rhai",
+        "base.settings",
+        &["variant `more`: the base model is finished"],
+    ),
+    at(
+        "unknown_effort.rhai",
+        "XL",
+        &["unknown effort `XL`; expected one of: S, M, L"],
+    ),
+    at(
+        "service_factor_zero.rhai",
+        "service_factor",
+        &["variant `instant`: database `db`: service factor must be a finite number > 0"],
+    ),
 ];
 
 /// Mistakes only the whole model shows, found by validation after the script has run.
@@ -566,6 +667,26 @@ const IN_VALIDATION: &[Bad] = &[
         "warmup_longer_than_run.rhai",
         "m.scenario(",
         &["warm-up of 100 s leaves nothing of its 10 s to report"],
+    ),
+    at(
+        "load_profile_in_rates_for_users.rhai",
+        "m.load_profile(",
+        &["load profile: is in req/s, but the workload is closed"],
+    ),
+    at(
+        "duplicate_event.rhai",
+        "month: 8",
+        &["event `campaign`: declared twice (first declared at line 7)"],
+    ),
+    at(
+        "variant_breaks_a_rule.rhai",
+        "m.slo(",
+        &["variant `cached`: SLO for `GET /cached`: endpoint `GET /cached` does not exist"],
+    ),
+    at(
+        "duplicate_variant.rhai",
+        "replicas: 2",
+        &["variant `replica`: declared twice (first declared at line 7)"],
     ),
 ];
 
