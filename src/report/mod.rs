@@ -50,6 +50,9 @@ pub fn exporters() -> Vec<Box<dyn Exporter<Results>>> {
         Box::new(csv::SummaryCsv),
         Box::new(csv::TimeseriesCsv),
         Box::new(csv::StagesCsv),
+        Box::new(study_csv::ProjectionsCsv),
+        Box::new(study_csv::EventsCsv),
+        Box::new(study_csv::WhatifCsv),
         Box::new(study_csv::BreakingPointCsv),
         Box::new(json::ResultsJson),
     ]
