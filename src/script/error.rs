@@ -158,9 +158,21 @@ impl Context<'_> {
         }
     }
 
-    /// A run-time error of a variant's closure, at its innermost place, naming the variant.
-    pub(crate) fn in_variant(&self, variant: &str, err: &EvalAltResult) -> ScriptError {
+    /// A run-time error of a variant's closure, at its innermost place (at the variant's
+    /// declaration `at` when Rhai gives none, as for a runaway loop), naming the variant.
+    pub(crate) fn in_variant(
+        &self,
+        variant: &str,
+        at: &crate::model::Origin,
+        err: &EvalAltResult,
+    ) -> ScriptError {
         let mut e = self.runtime(err);
+        if let ScriptError::Eval {
+            line: 0, message, ..
+        } = &e
+        {
+            return self.at(at, format!("variant `{variant}`: {message}"));
+        }
         if let ScriptError::Eval { message, .. } = &mut e {
             *message = format!("variant `{variant}`: {message}");
         }

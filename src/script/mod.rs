@@ -100,7 +100,7 @@ fn load_limited(
     match result {
         Err(Failure::Parse(e)) => Err(cx.parse(&e)),
         Err(Failure::Run(e)) => Err(cx.runtime(&e)),
-        Err(Failure::Variant(v, e)) => Err(cx.in_variant(&v, &e)),
+        Err(Failure::Variant(v, at, e)) => Err(cx.in_variant(&v, &at, &e)),
         Err(Failure::At(at, message)) => Err(cx.at(&at, message)),
         Ok(()) => slot.take().ok_or_else(|| ScriptError::NoModel {
             file: name.to_string(),
@@ -112,8 +112,8 @@ fn load_limited(
 pub(crate) enum Failure {
     Parse(rhai::ParseError),
     Run(Box<rhai::EvalAltResult>),
-    /// An error while the closure of the named variant ran.
-    Variant(String, Box<rhai::EvalAltResult>),
+    /// An error while the closure of the named variant, declared at that origin, ran.
+    Variant(String, Origin, Box<rhai::EvalAltResult>),
     /// A rule broken by a declaration, reported at its place.
     At(Origin, String),
 }

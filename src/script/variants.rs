@@ -161,7 +161,7 @@ pub(crate) fn apply(engine: &Engine, slot: &ModelSlot) -> Result<(), Failure> {
         let copy = base.fork(&p.name);
         let ran: Result<Dynamic, _> = p.change.call(engine, &ast, (copy.clone(),));
         // What the closure returns is of no use: it changes the model it is given.
-        drop(ran.map_err(|e| Failure::Variant(p.name.clone(), e))?);
+        drop(ran.map_err(|e| Failure::Variant(p.name.clone(), p.origin.clone(), e))?);
         copy.seal();
         let model = copy.0.borrow().model.clone();
         steps += model

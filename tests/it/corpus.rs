@@ -713,6 +713,14 @@ const FILES_AND_SANDBOX: &[Bad] = &[
         &["too many operations", "is there an endless loop?"],
     ),
     at(
+        "variant_that_never_ends.rhai",
+        "m.variant(",
+        &[
+            "variant `spin`: too many operations",
+            "is there an endless loop?",
+        ],
+    ),
+    at(
         "endless_recursion.rhai",
         "deeper(0)",
         &["function calls nest more than 64 deep: is there an endless recursion?"],
