@@ -577,7 +577,10 @@ fn the_ebook_model_declares_the_plans_outlook_and_its_what_ifs() {
         let e = m.endpoint("GET /api/releases").unwrap();
         e.steps
             .iter()
-            .filter(|s| matches!(s, Step::Repeat { .. }))
+            .filter(|s| match s {
+                Step::Labelled { inner, .. } => matches!(**inner, Step::Repeat { .. }),
+                s => matches!(s, Step::Repeat { .. }),
+            })
             .count()
     };
     assert_eq!(repeats(m), 1);

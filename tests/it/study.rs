@@ -225,3 +225,54 @@ fn the_breaking_point_of_a_closed_network_brackets_the_exact_population() {
     );
     assert!(hi - lo <= 6.0, "bracket {lo}..{hi}");
 }
+
+/// The M/M/3 of [`mm3`] with today's peak at 12 arrivals/s growing 10 % a month for a year.
+fn mm3_growing() -> String {
+    mm3(12.0, 3)
+        + r#"
+m.load_profile(#{ average: per_sec(6), daily_peak: per_sec(12), weekly_peak: per_sec(14) });
+m.growth("fast", #{ users: 0.10, traffic_per_user: 0.0, horizon: 12 });
+"#
+}
+
+#[test]
+fn projections_rise_with_the_load_and_break_where_the_exact_p95_does() {
+    use capsim::study::run::{Part, StudyParams, run};
+    let (c, _) = checked(&mm3_growing());
+    let params = StudyParams {
+        seed: 4,
+        max_replications: 16,
+        duration_s: Some(2_000.0),
+        parts: vec![Part::Projections],
+    };
+    let st = run(&c, &params, &|_| {}).unwrap();
+    let p = &st.projections[0];
+    assert_eq!(p.months.len(), 13);
+    // More load never lowers p95 beyond its interval.
+    for w in p.months.windows(2) {
+        // An upper end left unknown by unfinished requests is unbounded.
+        let high = Some(w[1].point.p95_ms.ci_high).filter(|x| !x.is_nan());
+        assert!(
+            high.is_none_or(|h| h >= w[0].point.p95_ms.ci_low),
+            "month {} -> {}: {:?} -> {:?}",
+            w[0].month,
+            w[1].month,
+            w[0].point.p95_ms,
+            w[1].point.p95_ms
+        );
+    }
+    // The first month whose peak exceeds the exact breaking rate is where it breaks, give or
+    // take a month whose verdict the intervals leave open.
+    let exact = exact_breaking_rate();
+    let first_over = (0..=12u32)
+        .find(|&m| 12.0 * 1.1f64.powi(m as i32) > exact)
+        .unwrap();
+    let (month, b) = p.first_breach.as_ref().expect("a breach within the year");
+    assert!(
+        *month == first_over
+            || (*month == first_over + 1 && p.undecided_months.contains(&first_over)),
+        "breach in month {month}, exact rate passed in month {first_over} ({:?})",
+        p.undecided_months
+    );
+    assert_eq!(b.objective, "p(95) < 400ms");
+}
