@@ -11,6 +11,9 @@
 //! - `cores/{ps,fcfs}-{normal,max}`: the cost of processor-sharing cores (the default) against
 //!   first-come-first-served ones, on the ebook model's `normal` (50 users, cores 5 % busy)
 //!   and `max` (500 users, cores 45 % busy, up to 5 runnable steps on 2 cores) scenarios.
+//! - `parts/{off,on}-{mm3,ebook}`: the cost of splitting each request's response time by part
+//!   (`Recorder::with_parts`, what `capsim run`'s load tests do) against a recorder that does
+//!   not ask for it (the study's cells), on M/M/3 and on the ebook model's `max` scenario.
 //! - `events_scaling/{1e5,1e6,1e7,1e8}`: M/M/3 with horizons for ~1e5 .. 1e8 events; events/s
 //!   should be flat (cost linear in the number of events).
 //!
@@ -61,8 +64,13 @@ impl Loaded {
 
     /// One replication with all statistics on; returns its event count.
     fn run_once(&self, plan: &ScenarioPlan) -> u64 {
-        let (rec, info) =
-            simulate(&self.prog, plan, SEED, 0, Recorder::new(&self.prog, 0)).expect("simulate");
+        self.run_with(plan, false)
+    }
+
+    /// One replication, also splitting response times by part when `parts`.
+    fn run_with(&self, plan: &ScenarioPlan, parts: bool) -> u64 {
+        let rec = Recorder::new(&self.prog, 0).with_parts(&self.prog, parts);
+        let (rec, info) = simulate(&self.prog, plan, SEED, 0, rec).expect("simulate");
         black_box(rec);
         info.events
     }
@@ -153,6 +161,26 @@ fn cores(c: &mut Criterion) {
     g.finish();
 }
 
+fn parts(c: &mut Criterion) {
+    let mm3 = load("benches/peers/mm3.rhai");
+    let ebook = load("models/ebook.rhai");
+    let mm3_plan = mm3.plan("steady", Some(mm3_horizon(&mm3, 2e6)));
+    let ebook_plan = ebook.plan("max", None);
+    let mut g = flat_group(c, "parts");
+    g.measurement_time(Duration::from_secs(6));
+    for (name, m, plan) in [("mm3", &mm3, &mm3_plan), ("ebook", &ebook, &ebook_plan)] {
+        let events = m.run_once(plan);
+        g.throughput(Throughput::Elements(events));
+        for on in [false, true] {
+            let label = format!("{}-{name}", if on { "on" } else { "off" });
+            g.bench_with_input(BenchmarkId::from_parameter(label), plan, |b, plan| {
+                b.iter(|| m.run_with(black_box(plan), on))
+            });
+        }
+    }
+    g.finish();
+}
+
 fn events_scaling(c: &mut Criterion) {
     let mm3 = load("benches/peers/mm3.rhai");
     let mut g = flat_group(c, "events_scaling");
@@ -169,5 +197,5 @@ fn events_scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mmc, ebook, cores, events_scaling);
+criterion_group!(benches, mmc, ebook, cores, parts, events_scaling);
 criterion_main!(benches);

@@ -8,3 +8,4 @@ pub mod capacity;
 pub mod queueing;
 pub mod results;
 pub mod slo;
+pub mod timing;

@@ -3,6 +3,7 @@
 use crate::analysis::breaks::{self, Bottleneck, FirstFailure, StageResult};
 use crate::analysis::capacity::{self, ScenarioLoad};
 use crate::analysis::slo::{self, SloCheck};
+use crate::analysis::timing::{self, ScopeTime, TimeBreakdown};
 use crate::engine::{Program, ResKind};
 use crate::model::{Checked, Model};
 use crate::montecarlo::{PrecisionReport, RunParams, ScenarioRun, WarmupInfo};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// How the figures are defined (they change the numbers, so they travel with them).
-pub const SEMANTICS: [(&str, &str); 11] = [
+pub const SEMANTICS: [(&str, &str); 12] = [
     (
         "cores",
         "an app's cores are shared by processor sharing unless it says scheduling: fcfs: each of n runnable compute steps progresses at min(1, cpus / n); the cpu queue is the runnable steps beyond the cores, its wait the time runnable but not running",
@@ -48,6 +49,10 @@ pub const SEMANTICS: [(&str, &str); 11] = [
     (
         "warm_up",
         "steady-state figures leave out the warm-up (statistics reset at its end, requests counted by completion time); scenarios with stages report the whole run",
+    ),
+    (
+        "parts",
+        "a successful request's response time is the sum of its parts: per resource group (an app's instances together, a database's replicas together) the wait for a unit and the time in service (on processor-sharing cores the step's work, the rest of the step a wait for a core), and delays; the slowest 5% are an endpoint's requests above its 95th percentile within each replication, cut by response-time classes 9% wide (the class of the p95 counted in proportion)",
     ),
     (
         "pool",
@@ -91,6 +96,9 @@ pub struct ScenarioResults {
     pub timeseries: Vec<SpanSummary>,
     /// The stages of a load test, each measured on its own (empty without stages).
     pub stages: Vec<StageResult>,
+    /// Where the time goes: response times split by part, and the resource groups ranked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeBreakdown>,
 }
 
 impl ScenarioResults {
@@ -209,6 +217,40 @@ impl Results {
         }
     }
 
+    /// The scenario and endpoint whose time split the answers describe: of the scenarios that
+    /// split their response times, the lightest (by peak load) where an objective fails, with
+    /// the endpoint of its first failing per-endpoint objective; else the heaviest, with its
+    /// endpoint whose slowest requests are slowest.
+    pub fn time_focus(&self) -> Option<(&ScenarioResults, &ScopeTime)> {
+        let peak = |s: &ScenarioResults| {
+            s.figures
+                .iter()
+                .find(|f| f.key.scope == Scope::Load && f.key.metric == Metric::LevelMax)
+                .map_or(0.0, |f| f.estimate.mean)
+        };
+        let split: Vec<&ScenarioResults> =
+            self.scenarios.iter().filter(|s| s.time.is_some()).collect();
+        let failing = split
+            .iter()
+            .filter(|s| s.slos.iter().any(|c| c.verdict == slo::Verdict::Fail))
+            .min_by(|a, b| peak(a).total_cmp(&peak(b)));
+        let s = failing.or_else(|| split.iter().max_by(|a, b| peak(a).total_cmp(&peak(b))))?;
+        let time = s.time.as_ref()?;
+        let endpoint = s
+            .slos
+            .iter()
+            .filter(|c| c.verdict == slo::Verdict::Fail)
+            .find_map(|c| c.endpoint.as_deref())
+            .and_then(|e| time.scope(e))
+            .or_else(|| {
+                time.scopes
+                    .iter()
+                    .filter(|t| t.scope != "all")
+                    .max_by(|a, b| a.slow_mean_ms.total_cmp(&b.slow_mean_ms))
+            })?;
+        Some((s, endpoint))
+    }
+
     /// True when every objective of every scenario passes (an inconclusive verdict is not a
     /// pass).
     pub fn slos_met(&self) -> bool {
@@ -235,6 +277,8 @@ fn scenario(
         })
         .collect();
     let slos = slo::evaluate(&c.model, &r.aggregate);
+    let figures = r.aggregate.figures();
+    let time = timing::split(prog, &figures);
     let stages = c
         .scenarios
         .iter()
@@ -257,9 +301,10 @@ fn scenario(
         bottleneck: breaks::bottleneck(prog, &r.aggregate),
         first_failure: breaks::first_failure(prog, &r.aggregate, &c.model.slos, &slos, &stages),
         slos,
-        figures: r.aggregate.figures(),
+        figures,
         timeseries: r.aggregate.windows(),
         stages,
+        time,
     }
 }
 

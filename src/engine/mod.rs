@@ -6,6 +6,7 @@
 
 pub mod events;
 pub mod observer;
+pub mod parts;
 pub mod program;
 pub mod rng;
 pub mod sampler;
@@ -15,6 +16,7 @@ pub mod verify;
 pub mod workload;
 
 pub use observer::{ErrorKind, Observer, Outcome};
+pub use parts::{Part, Spent};
 pub use program::{Program, ResKind, ResourceInfo, UNLIMITED};
 pub use sim::{RunInfo, SimError, simulate};
 pub use verify::ProgramError;

@@ -2,6 +2,7 @@
 //! [`Observer`] listens. Observers are generic parameters, so the calls inline into the event
 //! loop and cost nothing when an observer ignores them.
 
+use super::parts::Spent;
 use serde::{Deserialize, Serialize};
 
 /// Why a request failed, as the client sees it.
@@ -49,6 +50,15 @@ pub enum Outcome {
 
 /// Receives the engine's reports. All times are seconds since the start of the run.
 pub trait Observer {
+    /// Whether it wants each answered request's time by part ([`Observer::request_parts`]).
+    /// Asked once per run: the engine follows the parts only then.
+    fn tracks_parts(&self) -> bool {
+        false
+    }
+    /// A request of `ep` got a successful response after `latency` seconds, which `parts`
+    /// divide (they sum to it), in the order they happened. Only when
+    /// [`Observer::tracks_parts`].
+    fn request_parts(&mut self, _ep: u32, _latency: f64, _parts: &[Spent]) {}
     /// A resource's busy servers or waiting requests changed (called after the change).
     fn resource_level(&mut self, res: u32, now: f64, busy: u32, waiting: u32);
     /// A request was granted a server of `res` after waiting `wait` seconds (0 when immediate).

@@ -69,6 +69,11 @@ pub struct ResourceInfo {
     /// Its servers are shared by processor sharing (an app's cores): no queue, every holder
     /// progresses at `min(1, units / holders)`.
     pub shared: bool,
+    /// What the time a request spends here is reported under (see [`super::parts`]): the
+    /// instances of an app (`flask workers`) and the replicas of a database (`mysql
+    /// replicas`) are one group, interchangeable to the request that a balancer routes.
+    #[serde(skip)]
+    pub group: String,
 }
 
 /// Which resource an instruction uses.
@@ -372,7 +377,15 @@ impl<'c> Compiler<'c> {
         (self.p.samplers.len() - 1) as u32
     }
 
-    fn resource(&mut self, info: ResourceInfo) -> u32 {
+    fn resource(&mut self, mut info: ResourceInfo) -> u32 {
+        info.group = match (info.instance, info.kind) {
+            (Some(i), _) => info.name.replacen(&format!("[{}]", i + 1), "", 1),
+            (None, ResKind::DbReplica) => match info.name.rsplit_once(" replica ") {
+                Some((db, _)) => format!("{db} replicas"),
+                None => info.name.clone(),
+            },
+            (None, _) => info.name.clone(),
+        };
         self.p.resources.push(info);
         (self.p.resources.len() - 1) as u32
     }
@@ -395,6 +408,7 @@ impl<'c> Compiler<'c> {
             queue_cap,
             timeout_s: f64::INFINITY,
             shared: false,
+            group: String::new(),
         };
         self.resource(info)
     }
@@ -466,6 +480,7 @@ impl<'c> Compiler<'c> {
                     queue_cap: queue,
                     timeout_s,
                     shared: false,
+                    group: String::new(),
                 };
                 let id = c.resource(info);
                 base.get_or_insert(id);

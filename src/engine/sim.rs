@@ -8,6 +8,7 @@
 
 use super::events::{Event, EventList, Kind};
 use super::observer::{ErrorKind, Observer, Outcome};
+use super::parts::{Part, Tracker};
 use super::program::{Op, Program, Sel, Source};
 use super::rng::{Rng, stream, stream_key};
 use super::sampler::{Sampler, unit};
@@ -138,8 +139,9 @@ enum Acq {
     Refused,
 }
 
-/// One replication of one scenario.
-pub struct Sim<'p, O: Observer> {
+/// One replication of one scenario; `PARTS`: it follows each request's parts (see
+/// [`super::parts`]). A constant, so a run that does not follow them compiles without them.
+pub struct Sim<'p, O: Observer, const PARTS: bool> {
     prog: &'p Program,
     plan: &'p ScenarioPlan,
     /// Owned, not borrowed: the event loop reaches the accumulators without an indirection.
@@ -164,6 +166,8 @@ pub struct Sim<'p, O: Observer> {
     to_retire: u32,
     changes: Vec<(f64, i32)>,
     event_count: u64,
+    /// Each request's time by part (empty unless `PARTS`).
+    parts: Tracker,
 }
 
 /// Runs replication `replication` of `plan` with `seed`, reporting to `obs`, and gives the
@@ -185,13 +189,27 @@ pub fn simulate<O: Observer>(
     obs: O,
 ) -> Result<(O, RunInfo), SimError> {
     prog.verify()?;
-    let mut sim = Sim::new(prog, plan, seed, replication, obs);
+    if obs.tracks_parts() {
+        run::<O, true>(prog, plan, seed, replication, obs)
+    } else {
+        run::<O, false>(prog, plan, seed, replication, obs)
+    }
+}
+
+fn run<O: Observer, const PARTS: bool>(
+    prog: &Program,
+    plan: &ScenarioPlan,
+    seed: u64,
+    replication: u64,
+    obs: O,
+) -> Result<(O, RunInfo), SimError> {
+    let mut sim = Sim::<O, PARTS>::new(prog, plan, seed, replication, obs);
     sim.start();
     sim.run()?;
     Ok(sim.finish())
 }
 
-impl<'p, O: Observer> Sim<'p, O> {
+impl<'p, O: Observer, const PARTS: bool> Sim<'p, O, PARTS> {
     fn new(prog: &'p Program, plan: &'p ScenarioPlan, seed: u64, replication: u64, obs: O) -> Self {
         let rngs = prog
             .streams
@@ -246,6 +264,7 @@ impl<'p, O: Observer> Sim<'p, O> {
             to_retire: 0,
             changes: Vec::new(),
             event_count: 0,
+            parts: Tracker::default(),
         }
     }
 
@@ -547,7 +566,18 @@ impl<'p, O: Observer> Sim<'p, O> {
         slot.n_held = 0;
         slot.start = self.now;
         self.live += 1;
+        if PARTS {
+            self.parts.start(r, self.now);
+        }
         r
+    }
+
+    /// The part request `r` was in ends now, and `next` begins (see [`Tracker::switch`]).
+    #[inline(always)]
+    fn part(&mut self, r: u32, next: Option<Part>) {
+        if PARTS {
+            self.parts.switch(r, self.now, next);
+        }
     }
 
     #[inline(always)]
@@ -602,6 +632,9 @@ impl<'p, O: Observer> Sim<'p, O> {
         q.flags |= CLIENT_GONE;
         let (ep, client, attempt, latency) = (q.ep, q.client, q.attempt, self.now - q.start);
         self.obs.response(ep, self.now, latency, outcome);
+        if PARTS && outcome == Outcome::Ok {
+            self.obs.request_parts(ep, latency, self.parts.spent(r));
+        }
         if client != NONE || outcome != Outcome::Ok {
             self.client_outcome(client, ep, attempt, outcome == Outcome::Ok);
         }
@@ -659,6 +692,7 @@ impl<'p, O: Observer> Sim<'p, O> {
                 self.release(id);
             }
             Op::Hold { sampler } => {
+                self.part(r, Some(Part::DELAY));
                 let d = self.draw(sampler);
                 let inc = at_mut(&mut self.reqs, r).inc;
                 self.events.push(self.now + d, Kind::Wake, r, inc);
@@ -709,6 +743,7 @@ impl<'p, O: Observer> Sim<'p, O> {
             }
             Op::Share { res, sampler } => {
                 let id = self.resolve(res, r);
+                self.part(r, None);
                 let work = self.draw(sampler);
                 let k = *at(&self.share_of, id);
                 let next = at_mut(&mut self.shares, k).arrive(self.now, r, work);
@@ -736,8 +771,10 @@ impl<'p, O: Observer> Sim<'p, O> {
         q.pc += 1;
     }
 
+    /// Starts the service of request `r` at resource `id`, whose server it holds.
     #[inline(always)]
-    fn start_service(&mut self, r: u32, sampler: u32) {
+    fn start_service(&mut self, r: u32, id: u32, sampler: u32) {
+        self.part(r, Some(Part::service(id)));
         let d = self.draw(sampler);
         let inc = at_mut(&mut self.reqs, r).inc;
         self.events.push(self.now + d, Kind::Wake, r, inc);
@@ -753,7 +790,10 @@ impl<'p, O: Observer> Sim<'p, O> {
         if serve {
             q.n_held -= 1;
             let id = q.held[q.n_held as usize];
+            self.part(r, None);
             self.release(id);
+        } else {
+            self.part(r, None);
         }
         // A flow that ends with this service completes here, without entering the interpreter.
         if *at(&self.prog.ops, next) == Op::End {
@@ -772,6 +812,9 @@ impl<'p, O: Observer> Sim<'p, O> {
         // The time it was runnable but not running: its wait for a core.
         let delay = (self.now - job.since - job.work).max(0.0);
         self.obs.resource_wait(id, delay);
+        if PARTS {
+            self.parts.shared_done(job.req, self.now, id, job.work);
+        }
         let q = at_mut(&mut self.reqs, job.req);
         q.pc += 1;
         if *at(&self.prog.ops, q.pc) == Op::End {
@@ -796,7 +839,7 @@ impl<'p, O: Observer> Sim<'p, O> {
     fn serve(&mut self, r: u32, res: Sel, sampler: u32) {
         let id = self.resolve(res, r);
         match self.acquire(id, r) {
-            Acq::Granted => self.start_service(r, sampler),
+            Acq::Granted => self.start_service(r, id, sampler),
             Acq::Queued => {}
             Acq::Refused => self.fail(r, ErrorKind::Rejected),
         }
@@ -931,6 +974,9 @@ impl<'p, O: Observer> Sim<'p, O> {
         });
         rs.waiting += 1;
         q.waiting_on = id;
+        if PARTS {
+            self.parts.switch(r, self.now, Some(Part::wait(id)));
+        }
         let (busy, waiting, timeout) = (rs.busy, rs.waiting, rs.timeout_s);
         self.obs.resource_level(id, self.now, busy, waiting);
         if timeout.is_finite() {
@@ -967,8 +1013,11 @@ impl<'p, O: Observer> Sim<'p, O> {
             self.obs.resource_wait(id, self.now - w.since);
             self.hold(w.req, id);
             match *at(&self.prog.ops, at_mut(&mut self.reqs, w.req).pc) {
-                Op::Serve { sampler, .. } => self.start_service(w.req, sampler),
-                _ => self.ready.push_back(w.req),
+                Op::Serve { sampler, .. } => self.start_service(w.req, id, sampler),
+                _ => {
+                    self.part(w.req, None);
+                    self.ready.push_back(w.req);
+                }
             }
             return;
         }

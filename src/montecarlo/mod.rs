@@ -147,7 +147,7 @@ fn run_scenario(
         source,
     };
     let (mut plan, mut warmup) = plan::plan(c, prog, s, params).map_err(err)?;
-    let schema = Schema::new(prog, c.workload.is_closed());
+    let schema = Schema::with_parts(prog, c.workload.is_closed());
     let mut agg = Aggregate::new(schema, prog);
     if exec.shard.is_some() {
         agg.keep_replications();
@@ -190,16 +190,19 @@ fn run_scenario(
     })
 }
 
-/// Runs one replication and returns what it measured.
+/// Runs one replication and returns what it measured; with each request's time by part when
+/// `parts` (a schema that has their figures, [`Schema::has_parts`]).
 pub fn replicate(
     prog: &Program,
     plan: &ScenarioPlan,
     seed: u64,
     index: u64,
+    parts: bool,
 ) -> Result<Replication, SimError> {
     let rec = Recorder::new(prog, index)
         .with_stages(!plan.stage_ends.is_empty())
-        .with_window_quantiles(plan.window_quantiles);
+        .with_window_quantiles(plan.window_quantiles)
+        .with_parts(prog, parts);
     let (rec, info) = simulate(prog, plan, seed, index, rec)?;
     Ok(rec.into_replication(info.events, plan.horizon_s))
 }
@@ -227,11 +230,12 @@ impl Replicator<'_> {
     ) -> Result<(), SimError> {
         let window = rayon::current_num_threads() as u64 * IN_FLIGHT_PER_THREAD;
         let schema = agg.schema.clone();
+        let parts = schema.has_parts();
         ordered::fold_ordered(
             range,
             window,
             |i| {
-                let r = replicate(self.prog, plan, self.seed, i)?;
+                let r = replicate(self.prog, plan, self.seed, i, parts)?;
                 self.progress.tick();
                 Ok(RepParts::new(&schema, self.prog, r))
             },

@@ -433,7 +433,8 @@ fn merge_scenario(
     closed: bool,
 ) -> Result<super::ScenarioRun, MergeError> {
     let mut reps: Vec<&crate::stats::RepSummary> = Vec::new();
-    let mut agg = crate::stats::Aggregate::new(crate::stats::Schema::new(prog, closed), prog);
+    let mut agg =
+        crate::stats::Aggregate::new(crate::stats::Schema::with_parts(prog, closed), prog);
     for (_, p) in parts {
         let ps = &p.scenarios[k];
         agg.pooled.merge(&ps.pooled);

@@ -8,7 +8,10 @@ pub struct SummaryCsv;
 const SUMMARY: &str = "summary.csv";
 pub struct TimeseriesCsv;
 
-fn finish(file: &'static str, w: csv::Writer<Vec<u8>>) -> Result<Vec<Output>, RenderError> {
+pub(super) fn finish(
+    file: &'static str,
+    w: csv::Writer<Vec<u8>>,
+) -> Result<Vec<Output>, RenderError> {
     let bytes = w.into_inner().map_err(|e| RenderError::Render {
         file: file.into(),
         message: e.to_string(),
@@ -16,7 +19,7 @@ fn finish(file: &'static str, w: csv::Writer<Vec<u8>>) -> Result<Vec<Output>, Re
     Ok(vec![Output::new(file, bytes)])
 }
 
-fn err(file: &'static str) -> impl Fn(csv::Error) -> RenderError {
+pub(super) fn err(file: &'static str) -> impl Fn(csv::Error) -> RenderError {
     move |e| RenderError::Render {
         file: file.into(),
         message: e.to_string(),
@@ -24,7 +27,7 @@ fn err(file: &'static str) -> impl Fn(csv::Error) -> RenderError {
 }
 
 /// A number as CSV text: empty when unknown (no data).
-fn num(x: f64) -> String {
+pub(super) fn num(x: f64) -> String {
     if x.is_finite() {
         format!("{x}")
     } else {

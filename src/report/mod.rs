@@ -8,6 +8,8 @@ pub mod csv;
 pub mod json;
 pub mod study_csv;
 pub mod text;
+pub mod time_csv;
+mod time_text;
 pub mod write;
 
 pub use crate::analysis::results::Results;
@@ -54,6 +56,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter<Results>>> {
         Box::new(study_csv::EventsCsv),
         Box::new(study_csv::WhatifCsv),
         Box::new(study_csv::BreakingPointCsv),
+        Box::new(time_csv::BottlenecksCsv),
         Box::new(json::ResultsJson),
     ]
 }

@@ -95,6 +95,7 @@ fn scenario(out: &mut String, r: &Results, s: &ScenarioResults) {
     breaks(out, r, s);
     stages(out, r, s);
     endpoints(out, s);
+    super::time_text::render(out, s, NAME);
     resources(out, r, s);
 }
 
@@ -233,6 +234,7 @@ fn answers(out: &mut String, r: &Results) {
             );
         }
     }
+    super::time_text::answer(out, r);
     let _ = writeln!(
         out,
         "  (study: {} cells of {} simulated each, warm-up {} left out, {} to {} replications per cell, seed {})",
@@ -440,14 +442,14 @@ fn endpoints(out: &mut String, s: &ScenarioResults) {
         };
         let err = get(Req::ErrorRate).map_or("-".into(), |e| pct_value(e.mean));
         let name = if *scope == Scope::Global {
-            "all endpoints"
+            "all endpoints".into()
         } else {
             scope.name()
         };
         let _ = writeln!(
             out,
             "    {} {:>9} {:>14} {:>16} {:>16} {:>9}",
-            dots(name, NAME),
+            dots(&name, NAME),
             rps,
             ms(50.0),
             ms(95.0),
@@ -504,7 +506,7 @@ fn resources(out: &mut String, r: &Results, s: &ScenarioResults) {
 }
 
 /// `name.......` padded with leader dots to `width`, as k6 does.
-fn dots(name: &str, width: usize) -> String {
+pub(super) fn dots(name: &str, width: usize) -> String {
     let name = shorten(name, width);
     let n = name.chars().count();
     if n + 1 >= width {

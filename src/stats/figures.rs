@@ -5,13 +5,15 @@
 //! figure, in schema order. That flat vector is all the across-replication statistics need,
 //! besides the pooled histograms of [`Pooled`].
 
+use super::breakdown::{PartLayout, Slot};
 use super::ci::Range;
 use super::histogram::{CdfBand, Coarse, Latency};
-use super::metric::{MemoryMetric, Metric, RequestMetric, ResourceMetric, Unit};
+use super::metric::{MemoryMetric, Metric, PartMetric, RequestMetric, ResourceMetric, Unit};
 use super::recorder::{EndpointRecord, Replication};
 use super::series::{SpanLatency, pool_latency};
 use crate::engine::{Program, ResKind, UNLIMITED};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// What a figure describes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,6 +27,12 @@ pub enum Scope {
     Instance(String),
     /// The offered load: active users, or the arrival rate.
     Load,
+    /// The time requests of endpoint `of` (or of all endpoints: `all`) spend at resource
+    /// group `at` (see [`super::breakdown`]).
+    Part {
+        of: String,
+        at: String,
+    },
 }
 
 impl Scope {
@@ -35,14 +43,17 @@ impl Scope {
             Scope::Resource(_) => "resource",
             Scope::Instance(_) => "instance",
             Scope::Load => "load",
+            Scope::Part { .. } => "part",
         }
     }
 
-    pub fn name(&self) -> &str {
+    /// Its name in the outputs; a part's is `<endpoint> @ <group>`.
+    pub fn name(&self) -> Cow<'_, str> {
         match self {
-            Scope::Global => "all",
-            Scope::Endpoint(n) | Scope::Resource(n) | Scope::Instance(n) => n,
-            Scope::Load => "load",
+            Scope::Global => "all".into(),
+            Scope::Endpoint(n) | Scope::Resource(n) | Scope::Instance(n) => n.as_str().into(),
+            Scope::Load => "load".into(),
+            Scope::Part { of, at } => format!("{of} @ {at}").into(),
         }
     }
 }
@@ -110,6 +121,9 @@ pub struct Schema {
     band_hists: Vec<(HistRef, f64, f64)>,
     #[serde(skip)]
     band_slots: Vec<Option<u32>>,
+    /// Whether it has the response-time split's figures (see [`Schema::with_parts`]).
+    #[serde(skip)]
+    parts: bool,
 }
 
 /// What a [`Schema`] is serialised as: its figures.
@@ -141,10 +155,12 @@ impl From<SchemaFigures> for Schema {
                 Estimator::ReplicationMean => None,
             })
             .collect();
+        let parts = figures.iter().any(|k| matches!(k.metric, Metric::Part(_)));
         Schema {
             figures,
             band_hists,
             band_slots,
+            parts,
         }
     }
 }
@@ -165,6 +181,13 @@ enum Source {
         i: u32,
         m: MemoryMetric,
     },
+    /// Slot `slot` of the response-time split of scope `scope` (0: all endpoints, then
+    /// endpoint `e` at `e + 1`; see [`PartLayout`]).
+    Part {
+        scope: u32,
+        slot: u32,
+        m: PartMetric,
+    },
 }
 
 impl Source {
@@ -175,13 +198,15 @@ impl Source {
             Source::Request(_, m) => Metric::Request(m),
             Source::Resource(_, m) => Metric::Resource(m),
             Source::Memory { m, .. } => Metric::Memory(m),
+            Source::Part { m, .. } => Metric::Part(m),
         }
     }
 }
 
 /// Every figure of `prog`, in report order: the one list both [`Schema::new`] and
-/// [`Schema::extract`] walk, so that their orders agree by construction.
-fn walk(prog: &Program, mut f: impl FnMut(Source)) {
+/// [`Schema::extract`] walk, so that their orders agree by construction; the response-time
+/// split's figures last, when `parts` is `Some`.
+fn walk(prog: &Program, parts: Option<&PartLayout>, mut f: impl FnMut(Source)) {
     f(Source::Load { max: false });
     f(Source::Load { max: true });
     for m in RequestMetric::all() {
@@ -210,10 +235,31 @@ fn walk(prog: &Program, mut f: impl FnMut(Source)) {
             }
         }
     }
+    let Some(layout) = parts else { return };
+    for (scope, slots) in layout.scopes.iter().enumerate() {
+        // By group, in the order the flow meets them: its wait, its service, visits.
+        let mut groups: Vec<u32> = slots.iter().map(|s| s.group).collect();
+        groups.dedup();
+        for g in groups {
+            for m in PartMetric::ALL {
+                let want = Slot {
+                    group: g,
+                    in_service: m.in_service(),
+                };
+                if let Some(k) = slots.iter().position(|s| *s == want) {
+                    f(Source::Part {
+                        scope: scope as u32,
+                        slot: k as u32,
+                        m,
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// The key of the figure read off `source`: its scope, unit, estimator, range and censoring.
-fn key_of(prog: &Program, closed: bool, source: Source) -> FigureKey {
+fn key_of(prog: &Program, layout: Option<&PartLayout>, closed: bool, source: Source) -> FigureKey {
     let (scope, slot, hist) = match source {
         Source::Load { .. } => (Scope::Load, 0, HistRef::Global),
         Source::Request(None, _) => (Scope::Global, 0, HistRef::Global),
@@ -232,6 +278,22 @@ fn key_of(prog: &Program, closed: bool, source: Source) -> FigureKey {
             0,
             HistRef::Global,
         ),
+        Source::Part { scope, slot, .. } => {
+            let layout = layout.expect("part figures come with their layout");
+            let group = layout.scopes[scope as usize][slot as usize].group;
+            let of = match scope {
+                0 => "all".to_string(),
+                e => prog.endpoints[e as usize - 1].name.clone(),
+            };
+            (
+                Scope::Part {
+                    of,
+                    at: layout.groups[group as usize].clone(),
+                },
+                0,
+                HistRef::Global,
+            )
+        }
     };
     let metric = source.metric();
     let estimator = match metric {
@@ -286,14 +348,35 @@ fn value_of(
                 MemoryMetric::Utilization => mean / mem.ram_mb,
             }
         }
+        Source::Part { scope, slot, m } => r
+            .parts
+            .get(scope as usize)
+            .map_or(f64::NAN, |p| m.value(p, slot as usize)),
     }
 }
 
 impl Schema {
     pub fn new(prog: &Program, closed: bool) -> Schema {
+        Schema::build(prog, closed, None)
+    }
+
+    /// With the split of the response time by part (a replication then needs a recorder
+    /// that tracks parts, see [`Schema::has_parts`]).
+    pub fn with_parts(prog: &Program, closed: bool) -> Schema {
+        Schema::build(prog, closed, Some(&PartLayout::new(prog)))
+    }
+
+    fn build(prog: &Program, closed: bool, layout: Option<&PartLayout>) -> Schema {
         let mut figures = Vec::new();
-        walk(prog, |source| figures.push(key_of(prog, closed, source)));
+        walk(prog, layout, |source| {
+            figures.push(key_of(prog, layout, closed, source))
+        });
         Schema::from(SchemaFigures { figures })
+    }
+
+    /// Whether its replications must track each request's parts.
+    pub fn has_parts(&self) -> bool {
+        self.parts
     }
 
     /// The index of figure `metric` of `scope`.
@@ -336,7 +419,8 @@ impl Schema {
     pub fn extract(&self, prog: &Program, r: &Replication, global: &EndpointRecord) -> Vec<f64> {
         let span = r.measured_s();
         let mut out = Vec::with_capacity(self.figures.len());
-        walk(prog, |source| {
+        let layout = self.parts.then(|| PartLayout::new(prog));
+        walk(prog, layout.as_ref(), |source| {
             out.push(value_of(prog, r, global, span, source))
         });
         debug_assert_eq!(out.len(), self.figures.len());

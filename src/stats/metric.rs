@@ -7,6 +7,7 @@
 //! without a definition does not compile. Names are the ones the outputs have always used
 //! (`latency_p95`, `error_rate`, ...), so `results.json` and the CSV files read the same.
 
+use super::breakdown::PartsRecord;
 use super::ci::Range;
 use super::recorder::{EndpointRecord, ResourceRecord};
 use crate::engine::ErrorKind;
@@ -32,10 +33,12 @@ pub enum Unit {
     Mb,
     /// Concurrent users.
     Users,
+    /// A count per successful request (visits to a resource).
+    PerRequest,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 7] = [
+    pub const ALL: [Unit; 8] = [
         Unit::Ms,
         Unit::Rps,
         Unit::Ratio,
@@ -43,6 +46,7 @@ impl Unit {
         Unit::Requests,
         Unit::Mb,
         Unit::Users,
+        Unit::PerRequest,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +58,7 @@ impl Unit {
             Unit::Requests => "requests",
             Unit::Mb => "mb",
             Unit::Users => "users",
+            Unit::PerRequest => "per_request",
         }
     }
 
@@ -303,6 +308,64 @@ impl MemoryMetric {
     }
 }
 
+/// What a part of the response time reports (see [`super::breakdown`]): the mean time per
+/// successful request spent waiting for, or in service at, one resource group, over all
+/// requests or over the slowest 5 %, and the visits per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartMetric {
+    Waiting,
+    InService,
+    SlowWaiting,
+    SlowInService,
+    Visits,
+}
+
+impl PartMetric {
+    pub const ALL: [PartMetric; 5] = [
+        PartMetric::Waiting,
+        PartMetric::InService,
+        PartMetric::SlowWaiting,
+        PartMetric::SlowInService,
+        PartMetric::Visits,
+    ];
+
+    /// Whether it is read off a slot of time in service (a service or a delay), not a wait.
+    pub fn in_service(self) -> bool {
+        !matches!(self, PartMetric::Waiting | PartMetric::SlowWaiting)
+    }
+
+    /// Whether it is over the slowest 5 %.
+    pub fn slow(self) -> bool {
+        matches!(self, PartMetric::SlowWaiting | PartMetric::SlowInService)
+    }
+
+    pub fn unit(self) -> Unit {
+        match self {
+            PartMetric::Visits => Unit::PerRequest,
+            _ => Unit::Ms,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            PartMetric::Waiting => "time_waiting",
+            PartMetric::InService => "time_in_service",
+            PartMetric::SlowWaiting => "slow_time_waiting",
+            PartMetric::SlowInService => "slow_time_in_service",
+            PartMetric::Visits => "visits",
+        }
+    }
+
+    /// Its value in one replication's split of a scope, for slot `k`: NaN without requests.
+    pub fn value(self, r: &PartsRecord, k: usize) -> f64 {
+        match self {
+            PartMetric::Waiting | PartMetric::InService => r.all.mean_ms(k),
+            PartMetric::SlowWaiting | PartMetric::SlowInService => r.slow.mean_ms(k),
+            PartMetric::Visits => r.all.visits_per_request(k),
+        }
+    }
+}
+
 /// What a figure measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
@@ -314,6 +377,7 @@ pub enum Metric {
     Request(RequestMetric),
     Resource(ResourceMetric),
     Memory(MemoryMetric),
+    Part(PartMetric),
     /// `1 − error_rate`: judged by objectives, not a figure of its own.
     Availability,
 }
@@ -332,6 +396,7 @@ impl Metric {
             Metric::Request(m) => m.unit(),
             Metric::Resource(m) => m.unit(),
             Metric::Memory(m) => m.unit(),
+            Metric::Part(m) => m.unit(),
             Metric::Availability => Unit::Ratio,
         }
     }
@@ -352,6 +417,7 @@ impl Metric {
             Metric::Request(m) => m.name(),
             Metric::Resource(m) => m.name().into(),
             Metric::Memory(m) => m.name().into(),
+            Metric::Part(m) => m.name().into(),
             Metric::Availability => "availability".into(),
         }
     }
@@ -364,6 +430,7 @@ impl Metric {
             .chain(ResourceMetric::all(true).map(Metric::Resource))
             .chain([Metric::Resource(ResourceMetric::InUseMean)])
             .chain(MemoryMetric::ALL.map(Metric::Memory))
+            .chain(PartMetric::ALL.map(Metric::Part))
     }
 }
 

@@ -2,6 +2,7 @@
 //! ([`aggregate`]): confidence intervals, pooled percentiles, time series, warm-up detection.
 
 pub mod aggregate;
+pub mod breakdown;
 pub mod ci;
 pub mod figures;
 pub mod histogram;
@@ -14,6 +15,6 @@ pub mod timeavg;
 pub use aggregate::{Aggregate, Figure, RepSummary};
 pub use ci::Estimate;
 pub use figures::{Estimator, FigureKey, Schema, Scope};
-pub use metric::{Metric, Percentile, RequestMetric, ResourceMetric, Unit};
+pub use metric::{Metric, PartMetric, Percentile, RequestMetric, ResourceMetric, Unit};
 pub use recorder::{Recorder, Replication};
 pub use series::SpanSummary;

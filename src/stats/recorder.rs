@@ -1,10 +1,11 @@
 //! The observer that measures a replication: per endpoint, per resource, per app instance, and
 //! in time-series windows. When the run ends it becomes a [`Replication`] record.
 
+use super::breakdown::{PartsAcc, PartsRecord};
 use super::histogram::{Latency, LatencyRecorder};
 use super::series::{Series, SpanAcc, UNTRACKED};
 use super::timeavg::{Levels, TimeAverage};
-use crate::engine::{ErrorKind, Observer, Outcome, Program};
+use crate::engine::{ErrorKind, Observer, Outcome, Program, Spent};
 use serde::{Deserialize, Serialize};
 
 /// What one endpoint did in the measured part of a replication.
@@ -102,6 +103,10 @@ pub struct Replication {
     pub windows: Series,
     /// The stages of a load test (empty without stages).
     pub stages: Series,
+    /// The response time split by part, per scope (all endpoints, then each), when the
+    /// recorder tracked parts ([`Recorder::with_parts`]); empty otherwise.
+    #[serde(default)]
+    pub parts: Vec<PartsRecord>,
     pub events: u64,
 }
 
@@ -164,6 +169,7 @@ pub struct Recorder {
     /// The current stage, for a scenario with stages.
     stage: Option<SpanAcc>,
     stages: Series,
+    parts: Option<PartsAcc>,
 }
 
 impl Recorder {
@@ -190,7 +196,15 @@ impl Recorder {
             windows: Series::default(),
             stage: None,
             stages: Series::default(),
+            parts: None,
         }
+    }
+
+    /// Also splits each successful request's response time by part (see
+    /// [`super::breakdown`]).
+    pub fn with_parts(mut self, prog: &Program, on: bool) -> Recorder {
+        self.parts = on.then(|| PartsAcc::new(prog));
+        self
     }
 
     /// Also measures each stage of a load test on its own.
@@ -258,12 +272,24 @@ impl Recorder {
             capped: self.capped,
             windows: self.windows,
             stages: self.stages,
+            parts: self.parts.map_or_else(Vec::new, |p| p.records()),
             events,
         }
     }
 }
 
 impl Observer for Recorder {
+    fn tracks_parts(&self) -> bool {
+        self.parts.is_some()
+    }
+
+    #[inline]
+    fn request_parts(&mut self, ep: u32, latency: f64, parts: &[Spent]) {
+        if let Some(p) = &mut self.parts {
+            p.record(ep, latency, parts);
+        }
+    }
+
     #[inline]
     fn resource_level(&mut self, res: u32, now: f64, busy: u32, waiting: u32) {
         let r = &mut self.resources[res as usize];
@@ -399,6 +425,9 @@ impl Observer for Recorder {
         self.instances.iter_mut().for_each(|t| t.reset(now));
         self.level.reset(now);
         self.capped = 0;
+        if let Some(p) = &mut self.parts {
+            p.reset();
+        }
     }
 
     fn finish(&mut self, now: f64) {

@@ -9,7 +9,7 @@ use capsim::stats::Replication;
 
 /// A model where every kind of error happens: a small backlog (rejections), a pool with a
 /// timeout, client timeouts with retries, a cap on requests in flight, background jobs.
-const STRESSED: &str = r#"
+pub(crate) const STRESSED: &str = r#"
 let m = model("stressed");
 let app = m.app("app", #{ instances: 2, workers: 3, cpus: 1, backlog: 4,
                           pool: #{ size: 2, timeout: ms(300) } });
@@ -36,7 +36,7 @@ fn replications() -> Vec<(String, Replication)> {
         for i in 0..4 {
             out.push((
                 s.name.clone(),
-                replicate(&prog, &plan, 42, i).expect("runs"),
+                replicate(&prog, &plan, 42, i, false).expect("runs"),
             ));
         }
     }
@@ -123,7 +123,7 @@ fn littles_law_holds_per_resource_and_per_endpoint() {
         m.arrivals(per_sec(150));"#;
     let (c, prog) = checked(src);
     let plan = ScenarioPlan::new(&c.scenarios[0], prog.base_level, 20_000.0, None);
-    let r = replicate(&prog, &plan, 3, 0).unwrap();
+    let r = replicate(&prog, &plan, 3, 0, false).unwrap();
     let span = r.measured_s();
     for (res, info) in r.resources.iter().zip(&prog.resources) {
         if res.grants == 0 {

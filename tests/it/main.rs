@@ -1,6 +1,7 @@
 //! capsim's integration tests: one binary, one module per concern.
 
 mod analytic;
+mod breakdown;
 mod breaks;
 mod cli;
 mod conservation;
