@@ -274,3 +274,79 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use crate::model::validate;
+    use std::path::Path;
+
+    fn layout(src: &str) -> (Program, PartLayout) {
+        let model = crate::script::load_str(src, "parts.rhai", Path::new(".")).expect("loads");
+        let prog = Program::compile(&validate(model).expect("valid"));
+        let layout = PartLayout::new(&prog);
+        (prog, layout)
+    }
+
+    /// Instances of an app and replicas of a database are one group each; an endpoint has the
+    /// slots its flow can reach, and no wait where nothing can make it wait.
+    #[test]
+    fn groups_gather_instances_and_replicas_and_scopes_hold_what_flows_reach() {
+        let (_, l) = layout(
+            r#"let m = model("parts");
+            let app = m.app("app", #{ instances: 3, workers: 4, cpus: 2, pool: #{ size: 2 } });
+            let db = m.database("db", #{ replicas: 2 });
+            let api = m.external("api", #{ delay: ms(30) });
+            m.endpoint("read", 1, [app.compute(ms(1)), db.read(ms(2))]);
+            m.endpoint("call", 1, [app.compute(ms(1)), api.call(), delay(ms(5))]);
+            m.arrivals(per_sec(10));"#,
+        );
+        for g in [
+            "app workers",
+            "app cpu",
+            "app pool",
+            "db primary",
+            "db replicas",
+            "api",
+            "delay",
+        ] {
+            assert!(l.groups.iter().any(|x| x == g), "{g} in {:?}", l.groups);
+        }
+        let names = |scope: usize| -> Vec<String> {
+            l.scopes[scope]
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {}",
+                        l.groups[s.group as usize],
+                        if s.in_service { "service" } else { "wait" }
+                    )
+                })
+                .collect()
+        };
+        let read = names(1);
+        assert!(read.contains(&"db replicas wait".to_string()), "{read:?}");
+        assert!(read.contains(&"db replicas service".to_string()));
+        assert!(read.contains(&"app pool wait".to_string()));
+        assert!(
+            !read
+                .iter()
+                .any(|s| s.starts_with("api") || s.starts_with("delay"))
+        );
+        assert!(
+            !read.contains(&"app workers service".to_string()),
+            "a held worker has no service"
+        );
+        let call = names(2);
+        assert!(call.contains(&"api service".to_string()), "{call:?}");
+        assert!(
+            !call.contains(&"api wait".to_string()),
+            "an unlimited external never waits"
+        );
+        assert!(call.contains(&"delay service".to_string()));
+        assert!(!call.iter().any(|s| s.starts_with("db")));
+        // All endpoints together have every slot of each.
+        let all = names(0);
+        assert!(read.iter().chain(&call).all(|s| all.contains(s)));
+    }
+}
