@@ -14,6 +14,7 @@
 
 use super::cell::{Cell, CellPlan, Holds, Subject};
 use crate::engine::SimError;
+use crate::montecarlo::{Batch, batch_many};
 
 /// One simulated cell and the key it was simulated under.
 struct Entry {
@@ -103,6 +104,63 @@ impl Cells {
             .position(|e| e.cell.level == level && e.subject == subject.name && e.plan == *plan)
     }
 
+    /// Settles every cell of `wanted` (subject, level) not simulated yet, all at once: each
+    /// look runs the replications of every cell still undecided as one stream of work, so
+    /// that both cores stay busy from one cell to the next. Each cell settles as it would
+    /// alone ([`Cell::settle`]: the looks of `plan` until its verdict is decided or the cap).
+    ///
+    /// # Errors
+    /// A replication that stalls.
+    pub fn settle_all(
+        &mut self,
+        plan: &CellPlan,
+        wanted: &[(&Subject, f64)],
+    ) -> Result<(), SimError> {
+        let mut fresh: Vec<(&Subject, Cell, Holds)> = Vec::new();
+        for &(subject, level) in wanted {
+            let level = cell_level(subject, level);
+            let known = self.find(subject, plan, level).is_some()
+                || fresh
+                    .iter()
+                    .any(|(s, c, _)| s.name == subject.name && c.level == level);
+            if !known {
+                fresh.push((subject, Cell::new(subject, plan, level), Holds::Undecided));
+            }
+        }
+        let mut open: Vec<bool> = vec![true; fresh.len()];
+        for n in plan.looks() {
+            let batches = fresh
+                .iter_mut()
+                .zip(&open)
+                .filter(|(_, open)| **open)
+                .map(|((subject, cell, _), _)| Batch {
+                    prog: &subject.prog,
+                    plan: &cell.plan,
+                    seed: plan.seed,
+                    range: u64::from(cell.replications())..u64::from(n),
+                    agg: &mut cell.aggregate,
+                })
+                .collect();
+            batch_many(batches)?;
+            for ((subject, cell, holds), open) in fresh.iter_mut().zip(open.iter_mut()) {
+                if *open {
+                    *holds = Holds::of(&cell.checks(subject));
+                    *open = *holds == Holds::Undecided;
+                }
+            }
+        }
+        for (subject, cell, holds) in fresh {
+            self.events += cell.aggregate.events;
+            self.entries.push(Entry {
+                subject: subject.name.clone(),
+                plan: *plan,
+                cell,
+                holds,
+            });
+        }
+        Ok(())
+    }
+
     /// The index of the settled cell of `subject` at `level`, simulated when new.
     fn settle(
         &mut self,
@@ -111,19 +169,12 @@ impl Cells {
         level: f64,
     ) -> Result<usize, SimError> {
         let level = cell_level(subject, level);
-        if let Some(k) = self.find(subject, plan, level) {
-            return Ok(k);
+        if self.find(subject, plan, level).is_none() {
+            self.settle_all(plan, &[(subject, level)])?;
         }
-        let mut cell = Cell::new(subject, plan, level);
-        let (holds, _) = cell.settle(subject, plan)?;
-        self.events += cell.aggregate.events;
-        self.entries.push(Entry {
-            subject: subject.name.clone(),
-            plan: *plan,
-            cell,
-            holds,
-        });
-        Ok(self.entries.len() - 1)
+        Ok(self
+            .find(subject, plan, level)
+            .expect("a cell just settled is in the cache"))
     }
 
     /// Extends cell `k` (a cell of `subject`) to `n` replications and takes its verdict again

@@ -277,6 +277,16 @@ pub fn run(
         let bp = breaking::search_in(&mut cells, &subject, &plan, base, saturation, &wanted)?;
         out.breaking_point = Some(bp);
     }
+    // Every other cell is known now: settle them together, both cores busy throughout.
+    let whatifs = params.parts.contains(&Part::Whatif) && !c.model.variants.is_empty();
+    let variants = if whatifs { variants(c)? } else { Vec::new() };
+    let loads = whatif_loads(c, base);
+    let mut all: Vec<(&Subject, f64)> = wanted.iter().map(|&l| (&subject, l)).collect();
+    for (v, _, _) in &variants {
+        all.extend(loads.iter().map(|(_, l)| (v, *l)));
+    }
+    step("projection, event and what-if cells");
+    cells.settle_all(&plan, &all)?;
     if params.parts.contains(&Part::Projections) && !c.model.growth.is_empty() {
         step("projections");
         out.projections = outlook::projections(&subject, &plan, base, &mut cells)?;
@@ -285,10 +295,8 @@ pub fn run(
         step("events");
         out.events_at_peak = outlook::events(&subject, &plan, base, &mut cells)?;
     }
-    if params.parts.contains(&Part::Whatif) && !c.model.variants.is_empty() {
+    if whatifs {
         step("what-ifs");
-        let variants = variants(c)?;
-        let loads = whatif_loads(c, base);
         out.whatifs = whatif::whatifs(&subject, &variants, &plan, &loads, &mut cells)?;
     }
     out.cells = cells.len();
