@@ -1,5 +1,7 @@
 //! Runs a model's study: the shared plan first (one run length and one warm-up for every
-//! cell), then each part asked for.
+//! cell), then each part asked for, all on one cache of cells ([`Cells`]): the breaking-point
+//! search first (each probe decides the next), then every cell the projections, events and
+//! what-ifs need, settled together, and the parts read them.
 
 use super::breaking::{self, BreakingPoint};
 use super::cell::{CellPlan, Subject};
