@@ -22,6 +22,8 @@ use std::time::Instant;
 pub const STUDY_RUN_S: f64 = 600.0;
 /// Replications at a cell's first look.
 pub const FIRST_LOOK: u32 = 4;
+/// The name of the model itself among a study's subjects.
+pub const BASELINE: &str = "baseline";
 /// Pilot replications that decide the study's warm-up (MSER-5).
 const PILOTS: u32 = 8;
 
@@ -160,6 +162,14 @@ fn variants(c: &Checked) -> Result<Vec<Variant>, StudyError> {
         .variants
         .iter()
         .map(|v| {
+            if v.name == BASELINE {
+                return Err(StudyError::Variant {
+                    name: v.name.clone(),
+                    message: format!(
+                        "`{BASELINE}` names the model itself in a study (its cells are keyed by it); give the variant another name"
+                    ),
+                });
+            }
             let checked =
                 crate::model::validate((*v.model).clone()).map_err(|e| StudyError::Variant {
                     name: v.name.clone(),
@@ -225,7 +235,7 @@ pub fn run(
     step: &dyn Fn(&str),
 ) -> Result<StudyResults, StudyError> {
     let started = Instant::now();
-    let subject = Subject::new("baseline", c.clone());
+    let subject = Subject::new(BASELINE, c.clone());
     let base = today_peak(c);
     let saturation = analytic_saturation(c, base);
     let horizon_s = params.duration_s.unwrap_or(STUDY_RUN_S);

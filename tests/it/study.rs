@@ -345,3 +345,18 @@ fn a_whole_study_is_bit_identical_on_one_and_two_threads() {
     };
     assert_eq!(on(1), on(2));
 }
+
+#[test]
+fn a_variant_named_baseline_is_refused_since_the_model_itself_has_that_name() {
+    use capsim::study::run::{Part, StudyError, run};
+    let model =
+        mm3_growing() + r#"m.variant("baseline", |m| { m.change(pool, #{ servers: 4 }); });"#;
+    let (c, _) = checked(&model);
+    let err = run(&c, &study_params(vec![Part::Whatif]), &|_| {})
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, StudyError::Variant { name, message } if name == "baseline" && message.contains("another name")),
+        "{err}"
+    );
+}
