@@ -247,6 +247,57 @@ impl Replicator<'_> {
     }
 }
 
+/// One cell's share of a [`batch_many`]: replications `range` of `plan`, run on `prog` with
+/// `seed`, folded into `agg`.
+pub struct Batch<'a> {
+    pub prog: &'a Program,
+    pub plan: &'a ScenarioPlan,
+    pub seed: u64,
+    pub range: std::ops::Range<u64>,
+    pub agg: &'a mut Aggregate,
+}
+
+/// Runs several batches as one stream of work on the current pool's threads, so that no thread
+/// idles at the end of one batch while another is still running. Each batch's replications are
+/// folded into its own aggregate in index order, as [`Replicator::batch`] folds them: the
+/// aggregates are the same as if the batches had run one after the other.
+///
+/// # Errors
+/// The first replication that stalls, in the order of the batches and their indices.
+pub fn batch_many(batches: Vec<Batch<'_>>) -> Result<(), SimError> {
+    let batches: Vec<Batch<'_>> = batches
+        .into_iter()
+        .filter(|b| !b.range.is_empty())
+        .collect();
+    let mut starts = Vec::with_capacity(batches.len());
+    let mut total = 0;
+    for b in &batches {
+        starts.push(total);
+        total += b.range.end - b.range.start;
+    }
+    let mut specs = Vec::with_capacity(batches.len());
+    let mut aggs = Vec::with_capacity(batches.len());
+    for b in batches {
+        specs.push((b.prog, b.plan, b.seed, b.range.start, b.agg.schema.clone()));
+        aggs.push(b.agg);
+    }
+    let window = rayon::current_num_threads() as u64 * IN_FLIGHT_PER_THREAD;
+    ordered::fold_ordered(
+        0..total,
+        window,
+        |g| {
+            let j = starts.partition_point(|&s| s <= g) - 1;
+            let (prog, plan, seed, first, schema) = &specs[j];
+            let r = replicate(prog, plan, *seed, first + g - starts[j])?;
+            Ok((j, RepParts::new(schema, prog, r)))
+        },
+        |(j, r)| {
+            aggs[j].pooled.add_replication(&r.replication, &r.global);
+            aggs[j].fold(&r.summary);
+        },
+    )
+}
+
 /// A replication with its figures already extracted and its endpoints' histograms summed
 /// (done in the worker thread).
 struct RepParts {

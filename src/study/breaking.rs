@@ -9,7 +9,8 @@
 //! run again with fresh seeds: a study decides many verdicts, and the answer must not rest on
 //! one lucky draw.
 
-use super::cell::{Cell, CellPlan, Holds, Subject};
+use super::cell::{CellPlan, Holds, Subject};
+use super::cells::Cells;
 use super::points::LoadPoint;
 use crate::analysis::breaks::{self, Bottleneck};
 use crate::analysis::slo::Verdict;
@@ -49,7 +50,8 @@ pub struct BreakingPoint {
     pub bottleneck: Option<Bottleneck>,
     /// Every level simulated, in increasing order: the latency-vs-load curve.
     pub points: Vec<LoadPoint>,
-    /// Simulation work, for the speed report.
+    /// Simulation work, for the speed report: the cells the search simulated and their events
+    /// (a level another part had simulated already is not counted again).
     pub cells: usize,
     pub events: u64,
 }
@@ -63,7 +65,7 @@ fn step(level: f64, closed: bool) -> f64 {
     }
 }
 
-/// Searches the breaking point of `subject` from its level `base`.
+/// Searches the breaking point of `subject` from its level `base`, on cells of its own.
 ///
 /// # Errors
 /// A replication that stalls.
@@ -73,20 +75,44 @@ pub fn search(
     base: f64,
     analytic_saturation: Option<f64>,
 ) -> Result<BreakingPoint, SimError> {
+    search_in(
+        &mut Cells::default(),
+        subject,
+        plan,
+        base,
+        analytic_saturation,
+        &[],
+    )
+}
+
+/// Searches the breaking point of `subject` from its level `base`, reading and inserting its
+/// cells in the study's `cells`. A bisection step whose gap holds one of the levels `wanted`
+/// (those the study's other parts will simulate) in its middle half probes that level
+/// instead of the midpoint: the gap still shrinks by a quarter at least, and the cell then
+/// serves both parts.
+///
+/// # Errors
+/// A replication that stalls.
+pub fn search_in(
+    cells: &mut Cells,
+    subject: &Subject,
+    plan: &CellPlan,
+    base: f64,
+    analytic_saturation: Option<f64>,
+    wanted: &[f64],
+) -> Result<BreakingPoint, SimError> {
     let closed = subject.checked.workload.is_closed();
-    // What the search keeps of each cell (its histograms are dropped once it is read).
-    let mut cells: Vec<Probed> = Vec::new();
-    let mut events = 0;
-    let mut probe = |level: f64, cells: &mut Vec<Probed>| -> Result<Holds, SimError> {
+    let (cells_before, events_before) = (cells.len(), cells.events);
+    // What the search keeps of each level it probed.
+    let mut probed: Vec<Probed> = Vec::new();
+    let mut probe = |level: f64, probed: &mut Vec<Probed>| -> Result<Holds, SimError> {
         let level = step(level, closed);
-        if let Some(p) = cells.iter().find(|p| p.point.level == level) {
+        if let Some(p) = probed.iter().find(|p| p.point.level == level) {
             return Ok(p.point.holds);
         }
-        let mut cell = Cell::new(subject, plan, level);
-        let (holds, _) = cell.settle(subject, plan)?;
-        events += cell.aggregate.events;
-        cells.push(Probed {
-            point: LoadPoint::of(subject, &cell, holds, base),
+        let (cell, holds) = cells.settled(subject, plan, level)?;
+        probed.push(Probed {
+            point: LoadPoint::of(subject, cell, holds, base),
             bottleneck: breaks::bottleneck(&subject.prog, &cell.aggregate),
         });
         Ok(holds)
@@ -95,14 +121,14 @@ pub fn search(
     let mut lo: Option<f64> = None; // surely holds
     let mut hi: Option<f64> = None; // surely fails
     let base = step(base, closed);
-    match probe(base, &mut cells)? {
+    match probe(base, &mut probed)? {
         Holds::Yes => {
             lo = Some(base);
             let mut next = analytic_saturation
                 .filter(|s| *s > base * 1.1)
                 .unwrap_or(2.0 * base);
-            while next <= base * FARTHEST && cells.len() < MAX_CELLS {
-                match probe(next, &mut cells)? {
+            while next <= base * FARTHEST && probed.len() < MAX_CELLS {
+                match probe(next, &mut probed)? {
                     Holds::Yes => lo = Some(step(next, closed)),
                     Holds::No => {
                         hi = Some(step(next, closed));
@@ -118,9 +144,9 @@ pub fn search(
                 hi = Some(base);
             }
             let mut next = base / 2.0;
-            while next >= base / FARTHEST && cells.len() < MAX_CELLS {
+            while next >= base / FARTHEST && probed.len() < MAX_CELLS {
                 let level = step(next, closed);
-                match probe(level, &mut cells)? {
+                match probe(level, &mut probed)? {
                     Holds::Yes => {
                         lo = Some(level);
                         break;
@@ -137,10 +163,10 @@ pub fn search(
     }
     // Narrow: bisect the widest gap between the sure levels and the undecided ones.
     while let (Some(l), Some(h)) = (lo, hi) {
-        if cells.len() >= MAX_CELLS {
+        if probed.len() >= MAX_CELLS {
             break;
         }
-        let undecided: Vec<f64> = cells
+        let undecided: Vec<f64> = probed
             .iter()
             .map(|p| (p.point.level, p.point.holds))
             .filter(|&(x, s)| s == Holds::Undecided && x > l && x < h)
@@ -156,11 +182,11 @@ pub fn search(
         else {
             break;
         };
-        let mid = step((a + b) / 2.0, closed);
+        let mid = step(toward_wanted(a, b, wanted), closed);
         if mid <= a || mid >= b {
             break;
         }
-        match probe(mid, &mut cells)? {
+        match probe(mid, &mut probed)? {
             Holds::Yes => lo = Some(mid),
             Holds::No => hi = Some(mid),
             Holds::Undecided => {}
@@ -173,13 +199,9 @@ pub fn search(
         seed: plan.seed ^ CONFIRM_SALT,
         ..*plan
     };
-    let mut confirmations = 0;
     let mut confirm = |want: Holds, levels: Vec<f64>| -> Result<Option<f64>, SimError> {
         for level in levels.into_iter().take(CONFIRM_TRIES) {
-            let mut cell = Cell::new(subject, &fresh, level);
-            let (got, _) = cell.settle(subject, &fresh)?;
-            events += cell.aggregate.events;
-            confirmations += 1;
+            let (_, got) = cells.settled(subject, &fresh, level)?;
             if got == want {
                 return Ok(Some(level));
             }
@@ -187,7 +209,7 @@ pub fn search(
         Ok(None)
     };
     let levels = |want: Holds| {
-        let mut v: Vec<f64> = cells
+        let mut v: Vec<f64> = probed
             .iter()
             .filter(|p| p.point.holds == want)
             .map(|p| p.point.level)
@@ -202,13 +224,12 @@ pub fn search(
     let confirmed =
         lo_confirmed.is_some() == lo.is_some() && hi_confirmed.is_some() == hi.is_some();
     let (lo, hi) = (lo_confirmed.or(lo), hi_confirmed.or(hi));
-    let count = cells.len() + confirmations;
-    cells.sort_by(|a, b| a.point.level.total_cmp(&b.point.level));
-    let first_to_break = first_to_break(&cells);
+    probed.sort_by(|a, b| a.point.level.total_cmp(&b.point.level));
+    let first_to_break = first_to_break(&probed);
     let bottleneck = hi
-        .and_then(|h| cells.iter().find(|p| p.point.level == h))
+        .and_then(|h| probed.iter().find(|p| p.point.level == h))
         .and_then(|p| p.bottleneck.clone());
-    let points = cells.into_iter().map(|p| p.point).collect();
+    let points = probed.into_iter().map(|p| p.point).collect();
     Ok(BreakingPoint {
         base_level: base,
         analytic_saturation,
@@ -218,9 +239,22 @@ pub fn search(
         first_to_break,
         bottleneck,
         points,
-        cells: count,
-        events,
+        cells: cells.len() - cells_before,
+        events: cells.events - events_before,
     })
+}
+
+/// The level to probe in the gap `(a, b)`: the level of `wanted` nearest its midpoint if one
+/// lies in its middle half, the midpoint otherwise.
+fn toward_wanted(a: f64, b: f64, wanted: &[f64]) -> f64 {
+    let mid = (a + b) / 2.0;
+    let quarter = (b - a) / 4.0;
+    wanted
+        .iter()
+        .copied()
+        .filter(|w| (w - mid).abs() <= quarter)
+        .min_by(|x, y| (x - mid).abs().total_cmp(&(y - mid).abs()))
+        .unwrap_or(mid)
 }
 
 /// True when the bracket `[a, b]` is as narrow as the search needs: within

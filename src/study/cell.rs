@@ -80,7 +80,8 @@ pub enum Holds {
 }
 
 impl Holds {
-    fn of(checks: &[SloCheck]) -> Holds {
+    /// The verdict of a cell whose objectives checked as `checks`.
+    pub fn of(checks: &[SloCheck]) -> Holds {
         if checks.iter().any(|c| c.verdict == Verdict::Fail) {
             Holds::No
         } else if checks.iter().all(|c| c.verdict == Verdict::Pass) {

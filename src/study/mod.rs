@@ -8,6 +8,7 @@
 
 pub mod breaking;
 pub mod cell;
+pub mod cells;
 pub mod outlook;
 pub mod paired;
 pub mod points;
@@ -16,3 +17,4 @@ pub mod whatif;
 
 pub use breaking::BreakingPoint;
 pub use cell::{Cell, CellPlan, Holds, Subject};
+pub use cells::Cells;

@@ -8,59 +8,13 @@
 //! thinking seconds), so that every month is a cell of the same subject, paired with the others.
 
 use super::cell::{Cell, CellPlan, Holds, Subject};
+use super::cells::Cells;
 use super::points::LoadPoint;
 use crate::analysis::breaks::{self, Bottleneck};
 use crate::analysis::slo::{SloCheck, Verdict};
 use crate::engine::SimError;
 use crate::model::{LoadEvent, Target};
 use serde::{Deserialize, Serialize};
-
-/// The cells a study has simulated, by level, so that a level seen twice (month 0 of every
-/// hypothesis, an event at the same peak) is simulated once.
-#[derive(Default)]
-pub struct Cells {
-    cells: Vec<(Cell, Holds)>,
-    pub events: u64,
-}
-
-impl Cells {
-    /// The settled cell of `subject` at `level` (simulated when new).
-    ///
-    /// # Errors
-    /// A replication that stalls.
-    pub fn settled(
-        &mut self,
-        subject: &Subject,
-        plan: &CellPlan,
-        level: f64,
-    ) -> Result<(&Cell, Holds), SimError> {
-        let level = if subject.checked.workload.is_closed() {
-            level.round().max(1.0)
-        } else {
-            level
-        };
-        let k = match self.cells.iter().position(|(c, _)| c.level == level) {
-            Some(k) => k,
-            None => {
-                let mut cell = Cell::new(subject, plan, level);
-                let (holds, _) = cell.settle(subject, plan)?;
-                self.events += cell.aggregate.events;
-                self.cells.push((cell, holds));
-                self.cells.len() - 1
-            }
-        };
-        let (c, h) = &self.cells[k];
-        Ok((c, *h))
-    }
-
-    pub fn len(&self) -> usize {
-        self.cells.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
-    }
-}
 
 /// One month of a projection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,13 +1,16 @@
 //! Runs a model's study: the shared plan first (one run length and one warm-up for every
-//! cell), then each part asked for.
+//! cell), then each part asked for, all on one cache of cells ([`Cells`]): the breaking-point
+//! search first (each probe decides the next), then every cell the projections, events and
+//! what-ifs need, settled together, and the parts read them.
 
 use super::breaking::{self, BreakingPoint};
 use super::cell::{CellPlan, Subject};
-use super::outlook::{self, Cells, EventResult, Projection};
+use super::cells::Cells;
+use super::outlook::{self, EventResult, Projection};
 use super::whatif::{self, WhatIf};
 use crate::analysis::capacity;
 use crate::engine::SimError;
-use crate::model::{Checked, Scenario, Warmup};
+use crate::model::{Checked, Effort, Scenario, Warmup};
 use crate::montecarlo::plan::{self as mcplan, WarmupInfo};
 use crate::montecarlo::{Replications, RunParams};
 use serde::{Deserialize, Serialize};
@@ -19,6 +22,8 @@ use std::time::Instant;
 pub const STUDY_RUN_S: f64 = 600.0;
 /// Replications at a cell's first look.
 pub const FIRST_LOOK: u32 = 4;
+/// The name of the model itself among a study's subjects.
+pub const BASELINE: &str = "baseline";
 /// Pilot replications that decide the study's warm-up (MSER-5).
 const PILOTS: u32 = 8;
 
@@ -148,6 +153,78 @@ pub fn today_peak(c: &Checked) -> f64 {
         .map_or(c.workload.base_level(), |p| p.daily_peak)
 }
 
+/// A variant as the what-ifs take it: its subject, effort and rationale.
+type Variant = (Subject, Option<Effort>, Option<String>);
+
+/// The subjects of the model's variants, each validated and compiled once.
+fn variants(c: &Checked) -> Result<Vec<Variant>, StudyError> {
+    c.model
+        .variants
+        .iter()
+        .map(|v| {
+            if v.name == BASELINE {
+                return Err(StudyError::Variant {
+                    name: v.name.clone(),
+                    message: format!(
+                        "`{BASELINE}` names the model itself in a study (its cells are keyed by it); give the variant another name"
+                    ),
+                });
+            }
+            let checked =
+                crate::model::validate((*v.model).clone()).map_err(|e| StudyError::Variant {
+                    name: v.name.clone(),
+                    message: e.to_string(),
+                })?;
+            Ok((
+                Subject::new(v.name.clone(), checked),
+                v.effort,
+                v.rationale.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// The loads the what-ifs compare at: today's peak `base`, and the +12-month peak of each
+/// hypothesis (within its horizon).
+fn whatif_loads(c: &Checked, base: f64) -> Vec<(String, f64)> {
+    let mut loads = vec![("today".to_string(), base)];
+    for g in &c.model.growth {
+        let month = 12.min(g.horizon_months);
+        let m = g.load(month).unwrap_or(1.0);
+        loads.push((format!("+{month} months ({})", g.name), base * m));
+    }
+    loads
+}
+
+/// The levels of the baseline that the parts other than the breaking point will simulate
+/// (projection months, events' peaks, the what-ifs' loads), for the search to lean towards.
+/// The same products as [`outlook::projections`] and [`outlook::events`] form; a level
+/// missed here is only simulated twice, never wrong.
+fn wanted_levels(c: &Checked, base: f64, parts: &[Part]) -> Vec<f64> {
+    let model = &c.model;
+    let mut out = Vec::new();
+    if parts.contains(&Part::Projections) {
+        for g in &model.growth {
+            out.extend(g.months.iter().map(|m| base * m.load()));
+        }
+    }
+    if parts.contains(&Part::Events) {
+        for e in &model.events {
+            if model.growth.is_empty() {
+                out.push(base * e.multiplier);
+            }
+            for g in &model.growth {
+                let m = g.load(e.month.min(g.horizon_months)).unwrap_or(1.0);
+                out.push(base * m * e.multiplier);
+            }
+        }
+    }
+    if parts.contains(&Part::Whatif) && !model.variants.is_empty() {
+        out.extend(whatif_loads(c, base).into_iter().map(|(_, l)| l));
+    }
+    out
+}
+
 /// Runs the parts of `params` on the checked model `c`; `step` hears the name of each step.
 ///
 /// # Errors
@@ -158,7 +235,7 @@ pub fn run(
     step: &dyn Fn(&str),
 ) -> Result<StudyResults, StudyError> {
     let started = Instant::now();
-    let subject = Subject::new("baseline", c.clone());
+    let subject = Subject::new(BASELINE, c.clone());
     let base = today_peak(c);
     let saturation = analytic_saturation(c, base);
     let horizon_s = params.duration_s.unwrap_or(STUDY_RUN_S);
@@ -203,7 +280,25 @@ pub fn run(
         events: 0,
         wall_s: 0.0,
     };
+    // One cache for every part. The breaking-point search runs first: its probes lean towards
+    // the levels the other parts will ask for, which then cost nothing.
     let mut cells = Cells::default();
+    let wanted = wanted_levels(c, base, &params.parts);
+    if params.parts.contains(&Part::BreakingPoint) {
+        step("breaking point");
+        let bp = breaking::search_in(&mut cells, &subject, &plan, base, saturation, &wanted)?;
+        out.breaking_point = Some(bp);
+    }
+    // Every other cell is known now: settle them together, both cores busy throughout.
+    let whatifs = params.parts.contains(&Part::Whatif) && !c.model.variants.is_empty();
+    let variants = if whatifs { variants(c)? } else { Vec::new() };
+    let loads = whatif_loads(c, base);
+    let mut all: Vec<(&Subject, f64)> = wanted.iter().map(|&l| (&subject, l)).collect();
+    for (v, _, _) in &variants {
+        all.extend(loads.iter().map(|(_, l)| (v, *l)));
+    }
+    step("projection, event and what-if cells");
+    cells.settle_all(&plan, &all)?;
     if params.parts.contains(&Part::Projections) && !c.model.growth.is_empty() {
         step("projections");
         out.projections = outlook::projections(&subject, &plan, base, &mut cells)?;
@@ -212,43 +307,12 @@ pub fn run(
         step("events");
         out.events_at_peak = outlook::events(&subject, &plan, base, &mut cells)?;
     }
-    out.cells += cells.len();
-    out.events += cells.events;
-    if params.parts.contains(&Part::Whatif) && !c.model.variants.is_empty() {
+    if whatifs {
         step("what-ifs");
-        let mut variants = Vec::new();
-        for v in &c.model.variants {
-            let checked =
-                crate::model::validate((*v.model).clone()).map_err(|e| StudyError::Variant {
-                    name: v.name.clone(),
-                    message: e.to_string(),
-                })?;
-            variants.push((
-                Subject::new(v.name.clone(), checked),
-                v.effort,
-                v.rationale.clone(),
-            ));
-        }
-        let mut loads = vec![("today".to_string(), base)];
-        for g in &c.model.growth {
-            let m = g.load(12.min(g.horizon_months)).unwrap_or(1.0);
-            loads.push((
-                format!("+{} months ({})", 12.min(g.horizon_months), g.name),
-                base * m,
-            ));
-        }
-        let (w, n, e) = whatif::whatifs(&subject, &variants, &plan, &loads)?;
-        out.whatifs = w;
-        out.cells += n;
-        out.events += e;
+        out.whatifs = whatif::whatifs(&subject, &variants, &plan, &loads, &mut cells)?;
     }
-    if params.parts.contains(&Part::BreakingPoint) {
-        step("breaking point");
-        let bp = breaking::search(&subject, &plan, base, saturation)?;
-        out.cells += bp.cells;
-        out.events += bp.events;
-        out.breaking_point = Some(bp);
-    }
+    out.cells = cells.len();
+    out.events = cells.events;
     out.wall_s = started.elapsed().as_secs_f64();
     Ok(out)
 }

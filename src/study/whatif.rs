@@ -5,7 +5,8 @@
 //! (the one that needed more to settle sets it for both), so their differences are paired
 //! replication by replication (see [`super::paired`]).
 
-use super::cell::{Cell, CellPlan, Holds, Subject};
+use super::cell::{CellPlan, Holds, Subject};
+use super::cells::Cells;
 use super::paired::{Difference, paired};
 use crate::engine::{SimError, UNLIMITED};
 use crate::model::Effort;
@@ -88,7 +89,9 @@ fn compared(base: &Subject) -> Vec<(Scope, Metric)> {
     out
 }
 
-/// Every variant of `variants` against `base` at each of `loads` (name, level).
+/// Every variant of `variants` against `base` at each of `loads` (name, level). The baseline's
+/// cells come from `cells` (at today's peak and at the +12-month peaks they are projection
+/// months), and each pair is extended there to one replication count.
 ///
 /// # Errors
 /// A replication that stalls.
@@ -97,29 +100,15 @@ pub fn whatifs(
     variants: &[(Subject, Option<Effort>, Option<String>)],
     plan: &CellPlan,
     loads: &[(String, f64)],
-) -> Result<(Vec<WhatIf>, usize, u64), SimError> {
+    cells: &mut Cells,
+) -> Result<Vec<WhatIf>, SimError> {
     let figures = compared(base);
-    let mut cells = 0;
-    let mut events = 0;
-    let mut before: Vec<(Cell, Holds)> = Vec::new();
-    for (_, level) in loads {
-        let mut c = Cell::new(base, plan, *level);
-        let (h, _) = c.settle(base, plan)?;
-        cells += 1;
-        before.push((c, h));
-    }
     let mut out = Vec::new();
     for (v, effort, rationale) in variants {
         let mut at = Vec::new();
-        for ((name, level), (b, hb)) in loads.iter().zip(before.iter_mut()) {
-            let mut a = Cell::new(v, plan, *level);
-            let (ha, _) = a.settle(v, plan)?;
-            cells += 1;
-            // Pair on the same replications: the one that needed more sets the count.
-            let n = a.replications().max(b.replications());
-            a.extend_to(v, plan.seed, n)?;
-            b.extend_to(base, plan.seed, n)?;
-            events += a.aggregate.events;
+        for (name, level) in loads {
+            // Paired on the same replications: the one that needed more sets the count.
+            let [(b, hb), (a, ha)] = cells.paired(base, v, plan, *level)?;
             let changes = figures
                 .iter()
                 .filter_map(|(scope, metric)| {
@@ -134,8 +123,8 @@ pub fn whatifs(
                 .collect();
             at.push(WhatIfAt {
                 load: name.clone(),
-                level: *level,
-                holds_before: *hb,
+                level: a.level,
+                holds_before: hb,
                 holds_after: ha,
                 figures: changes,
             });
@@ -147,7 +136,6 @@ pub fn whatifs(
             at,
         });
     }
-    events += before.iter().map(|(c, _)| c.aggregate.events).sum::<u64>();
     out.sort_by(|x, y| x.p95_change().total_cmp(&y.p95_change()));
-    Ok((out, cells, events))
+    Ok(out)
 }

@@ -276,3 +276,87 @@ fn projections_rise_with_the_load_and_break_where_the_exact_p95_does() {
     );
     assert_eq!(b.objective, "p(95) < 400ms");
 }
+
+/// [`mm3_growing`] with an event and a fourth server as a variant: every part of a study.
+fn mm3_whole_study() -> String {
+    mm3_growing()
+        + r#"
+m.event("campaign", #{ month: 3, multiplier: 1.5, duration: hours(48) });
+m.variant("a fourth server", |m| { m.change(pool, #{ servers: 4 }); });
+"#
+}
+
+/// As JSON, where an unbounded interval's NaN end equals itself.
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap()
+}
+
+fn study_params(parts: Vec<capsim::study::run::Part>) -> capsim::study::run::StudyParams {
+    capsim::study::run::StudyParams {
+        seed: 6,
+        max_replications: 8,
+        duration_s: Some(500.0),
+        parts,
+    }
+}
+
+#[test]
+fn the_parts_of_a_study_share_their_cells_and_read_what_they_would_simulate_alone() {
+    use capsim::study::run::{Part, run};
+    let (c, _) = checked(&mm3_whole_study());
+    let whole = run(&c, &study_params(Part::ALL.to_vec()), &|_| {}).unwrap();
+    let alone = |p: Part| run(&c, &study_params(vec![p]), &|_| {}).unwrap();
+    let (projections, events, whatifs) = (
+        alone(Part::Projections),
+        alone(Part::Events),
+        alone(Part::Whatif),
+    );
+    assert_eq!(json(&whole.projections), json(&projections.projections));
+    assert_eq!(json(&whole.events_at_peak), json(&events.events_at_peak));
+    assert_eq!(json(&whole.whatifs), json(&whatifs.whatifs));
+    // Month 0 is today's peak, the search's first probe and the what-ifs' first baseline: one
+    // cell for all of them, and so for every level two parts ask for.
+    let bp = whole.breaking_point.as_ref().unwrap();
+    assert!(
+        whole.cells < projections.cells + events.cells + whatifs.cells + bp.cells,
+        "{} cells in all, {} + {} + {} + {} alone",
+        whole.cells,
+        projections.cells,
+        events.cells,
+        whatifs.cells,
+        bp.cells
+    );
+    assert!(whole.events < projections.events + events.events + whatifs.events + bp.events);
+}
+
+#[test]
+fn a_whole_study_is_bit_identical_on_one_and_two_threads() {
+    use capsim::study::run::{Part, run};
+    let (c, _) = checked(&mm3_whole_study());
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let st = pool
+            .install(|| run(&c, &study_params(Part::ALL.to_vec()), &|_| {}))
+            .unwrap();
+        json(&st)
+    };
+    assert_eq!(on(1), on(2));
+}
+
+#[test]
+fn a_variant_named_baseline_is_refused_since_the_model_itself_has_that_name() {
+    use capsim::study::run::{Part, StudyError, run};
+    let model =
+        mm3_growing() + r#"m.variant("baseline", |m| { m.change(pool, #{ servers: 4 }); });"#;
+    let (c, _) = checked(&model);
+    let err = run(&c, &study_params(vec![Part::Whatif]), &|_| {})
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, StudyError::Variant { name, message } if name == "baseline" && message.contains("another name")),
+        "{err}"
+    );
+}
