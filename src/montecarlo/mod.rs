@@ -288,7 +288,7 @@ pub fn batch_many(batches: Vec<Batch<'_>>) -> Result<(), SimError> {
         |g| {
             let j = starts.partition_point(|&s| s <= g) - 1;
             let (prog, plan, seed, first, schema) = &specs[j];
-            let r = replicate(prog, plan, *seed, first + g - starts[j])?;
+            let r = replicate(prog, plan, *seed, first + g - starts[j], schema.has_parts())?;
             Ok((j, RepParts::new(schema, prog, r)))
         },
         |(j, r)| {
