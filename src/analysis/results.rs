@@ -245,7 +245,7 @@ impl Results {
             .or_else(|| {
                 time.scopes
                     .iter()
-                    .filter(|t| t.scope != "all")
+                    .filter(|t| t.endpoint.is_some())
                     .max_by(|a, b| a.slow_mean_ms.total_cmp(&b.slow_mean_ms))
             })?;
         Some((s, endpoint))

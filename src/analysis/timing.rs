@@ -12,7 +12,7 @@ use crate::stats::{Estimate, Figure, Metric, PartMetric, RequestMetric, Resource
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Visits per request to one database above which an endpoint is called out as N+1: a
+/// Visits per request to one database from which an endpoint is called out as N+1: a
 /// listing that queries once per item instead of once per page.
 pub const N_PLUS_ONE_VISITS: f64 = 5.0;
 
@@ -49,8 +49,8 @@ pub struct NPlusOne {
 /// One scope (all endpoints, or one) split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeTime {
-    /// `all`, or the endpoint.
-    pub scope: String,
+    /// The endpoint, or `None` for all endpoints together.
+    pub endpoint: Option<String>,
     /// The sum of the parts' means: the mean response time of successful requests, and of the
     /// slowest 5 % of them, ms.
     pub mean_ms: f64,
@@ -78,9 +78,10 @@ pub struct GroupLoad {
     /// Its share of all endpoints' response time, and of the slowest 5 %'s.
     pub share: f64,
     pub slow_share: f64,
-    /// 1-based ranks by utilization and by slow share.
+    /// 1-based ranks by utilization and by slow share (none for a group the slowest requests
+    /// spend no time in).
     pub rank_utilization: usize,
-    pub rank_slow_share: usize,
+    pub rank_slow_share: Option<usize>,
 }
 
 /// A scenario's time, split.
@@ -93,7 +94,9 @@ pub struct TimeBreakdown {
 
 impl TimeBreakdown {
     pub fn scope(&self, name: &str) -> Option<&ScopeTime> {
-        self.scopes.iter().find(|s| s.scope == name)
+        self.scopes
+            .iter()
+            .find(|s| s.endpoint.as_deref() == Some(name))
     }
 
     /// The ranked group `group`.
@@ -116,8 +119,8 @@ pub fn split(prog: &Program, figures: &[Figure]) -> Option<TimeBreakdown> {
         .map(|f| ((&f.key.scope, f.key.metric), &f.estimate))
         .collect();
     let layout = PartLayout::new(prog);
-    let mut order: Vec<String> = Vec::new();
-    let mut by_scope: HashMap<String, Vec<&Figure>> = HashMap::new();
+    let mut order: Vec<Option<String>> = Vec::new();
+    let mut by_scope: HashMap<Option<String>, Vec<&Figure>> = HashMap::new();
     for f in parts {
         let Scope::Part { of, .. } = &f.key.scope else {
             continue;
@@ -139,10 +142,10 @@ pub fn split(prog: &Program, figures: &[Figure]) -> Option<TimeBreakdown> {
         .collect();
     let mut scopes: Vec<ScopeTime> = order
         .iter()
-        .map(|of| scope_time(of, &by_scope[of]))
+        .map(|of| scope_time(of.clone(), &by_scope[of]))
         .collect();
     n_plus_one(&mut scopes, &db_groups, &other);
-    let bottlenecks = match scopes.iter().find(|s| s.scope == "all") {
+    let bottlenecks = match scopes.iter().find(|s| s.endpoint.is_none()) {
         Some(all) => ranked(prog, &layout, all, &other),
         None => Vec::new(),
     };
@@ -152,7 +155,7 @@ pub fn split(prog: &Program, figures: &[Figure]) -> Option<TimeBreakdown> {
     })
 }
 
-fn scope_time(of: &str, figures: &[&Figure]) -> ScopeTime {
+fn scope_time(endpoint: Option<String>, figures: &[&Figure]) -> ScopeTime {
     let mut groups: Vec<GroupTime> = Vec::new();
     for f in figures {
         let (Scope::Part { at, .. }, Metric::Part(m)) = (&f.key.scope, f.key.metric) else {
@@ -186,6 +189,12 @@ fn scope_time(of: &str, figures: &[&Figure]) -> ScopeTime {
         *slot = Some(f.estimate);
     }
     let mean = |e: &Option<Estimate>| e.as_ref().map_or(0.0, |e| e.mean).max(0.0);
+    // No successful response in any replication: no split (NaN, `null` in JSON).
+    let timed = groups.iter().any(|g| {
+        [&g.waiting_ms, &g.in_service_ms]
+            .iter()
+            .any(|e| e.as_ref().is_some_and(|e| e.mean.is_finite()))
+    });
     let total: f64 = groups
         .iter()
         .map(|g| mean(&g.waiting_ms) + mean(&g.in_service_ms))
@@ -209,9 +218,9 @@ fn scope_time(of: &str, figures: &[&Figure]) -> ScopeTime {
             .then(b.share.total_cmp(&a.share))
     });
     ScopeTime {
-        scope: of.to_string(),
-        mean_ms: total,
-        slow_mean_ms: slow_total,
+        endpoint,
+        mean_ms: if timed { total } else { f64::NAN },
+        slow_mean_ms: if timed { slow_total } else { f64::NAN },
         groups,
         n_plus_one: Vec::new(),
     }
@@ -235,13 +244,13 @@ fn n_plus_one(
         let load: Vec<f64> = scopes
             .iter()
             .map(|s| {
-                if s.scope == "all" {
+                let Some(name) = &s.endpoint else {
                     return 0.0;
-                }
+                };
                 s.groups.iter().find(|g| g.group == *db).map_or(0.0, |g| {
                     let ms = g.waiting_ms.as_ref().map_or(0.0, |e| e.mean)
                         + g.in_service_ms.as_ref().map_or(0.0, |e| e.mean);
-                    ms * throughput(&s.scope)
+                    ms * throughput(name)
                 })
             })
             .collect();
@@ -256,7 +265,7 @@ fn n_plus_one(
             else {
                 continue;
             };
-            if s.scope != "all" && visits >= N_PLUS_ONE_VISITS {
+            if s.endpoint.is_some() && visits >= N_PLUS_ONE_VISITS {
                 s.n_plus_one.push(NPlusOne {
                     database: db.to_string(),
                     visits,
@@ -296,14 +305,14 @@ fn ranked(
                 share: time.map_or(0.0, |t| t.share),
                 slow_share: time.map_or(0.0, |t| t.slow_share),
                 rank_utilization: 0,
-                rank_slow_share: 0,
+                rank_slow_share: None,
             })
         })
         .collect();
     let util = |g: &GroupLoad| g.utilization.as_ref().map_or(0.0, |e| e.mean);
     out.sort_by(|a, b| b.slow_share.total_cmp(&a.slow_share));
     for (k, g) in out.iter_mut().enumerate() {
-        g.rank_slow_share = k + 1;
+        g.rank_slow_share = (g.slow_share > 0.0).then_some(k + 1);
     }
     out.sort_by(|a, b| util(b).total_cmp(&util(a)));
     for (k, g) in out.iter_mut().enumerate() {

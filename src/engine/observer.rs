@@ -56,8 +56,8 @@ pub trait Observer {
         false
     }
     /// A request of `ep` got a successful response after `latency` seconds, which `parts`
-    /// divide (they sum to it), in the order they happened. Only when
-    /// [`Observer::tracks_parts`].
+    /// divide (they sum to it): each part it spent time in once, with its total and visits, in
+    /// the order first met. Only when [`Observer::tracks_parts`].
     fn request_parts(&mut self, _ep: u32, _latency: f64, _parts: &[Spent]) {}
     /// A resource's busy servers or waiting requests changed (called after the change).
     fn resource_level(&mut self, res: u32, now: f64, busy: u32, waiting: u32);

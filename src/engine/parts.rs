@@ -6,7 +6,9 @@
 //! So a request's response time is exactly the sum of its parts, and the engine finds them by
 //! noting, at each of those moments, how long the part that just ended lasted. It does so only
 //! for an observer that asks ([`super::Observer::tracks_parts`]), in a table of its own beside
-//! the request slots, so a run that does not ask pays one predictable branch per moment.
+//! the request slots; the event loop is compiled apart for it (`sim::Sim`'s `PARTS`), so a run
+//! that does not ask carries none of it. A request keeps one total per part it met (not one
+//! entry per step), so its memory is bounded by its flow's parts however many steps it loops.
 
 use super::program::{Op, Program, Sel, UNLIMITED};
 
@@ -39,22 +41,42 @@ impl Part {
     }
 }
 
-/// A part and the seconds it lasted, as the engine reports it.
+/// A part, the seconds a request spent in it, and how many times it entered it (services
+/// begun: a query per visit to a database), as the engine reports them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spent {
     pub part: Part,
     pub seconds: f64,
+    pub visits: u32,
 }
 
-/// No part in progress: the request is between two instants that take no time.
-const IDLE: Option<Part> = None;
-
-/// Per request slot: the part in progress, since when, and the parts so far.
+/// Per request slot: the part in progress (`None` between two instants that take no time),
+/// since when, and the parts so far.
 #[derive(Debug, Clone, Default)]
 struct Track {
     current: Option<Part>,
     since: f64,
     spent: Vec<Spent>,
+}
+
+impl Track {
+    /// Adds `seconds` of `part` (a visit, if it is a service) to its total. A flow meets a
+    /// handful of parts, so a scan beats a map.
+    #[inline]
+    fn add(&mut self, part: Part, seconds: f64) {
+        let visits = u32::from(part.in_service());
+        match self.spent.iter_mut().find(|s| s.part == part) {
+            Some(s) => {
+                s.seconds += seconds;
+                s.visits += visits;
+            }
+            None => self.spent.push(Spent {
+                part,
+                seconds,
+                visits,
+            }),
+        }
+    }
 }
 
 /// The parts of every request in the system, by request slot. Each slot keeps its buffer
@@ -73,7 +95,7 @@ impl Tracker {
             self.slots.resize_with(r + 1, Track::default);
         }
         let t = &mut self.slots[r];
-        t.current = IDLE;
+        t.current = None;
         t.since = now;
         t.spent.clear();
     }
@@ -83,10 +105,7 @@ impl Tracker {
     pub(crate) fn switch(&mut self, r: u32, now: f64, next: Option<Part>) {
         let t = &mut self.slots[r as usize];
         if let Some(part) = t.current {
-            t.spent.push(Spent {
-                part,
-                seconds: now - t.since,
-            });
+            t.add(part, now - t.since);
         }
         t.current = next;
         t.since = now;
@@ -99,15 +118,9 @@ impl Tracker {
         let t = &mut self.slots[r as usize];
         let elapsed = now - t.since;
         let served = work.min(elapsed);
-        t.spent.push(Spent {
-            part: Part::wait(res),
-            seconds: elapsed - served,
-        });
-        t.spent.push(Spent {
-            part: Part::service(res),
-            seconds: served,
-        });
-        t.current = IDLE;
+        t.add(Part::wait(res), elapsed - served);
+        t.add(Part::service(res), served);
+        t.current = None;
         t.since = now;
     }
 
@@ -117,7 +130,7 @@ impl Tracker {
     }
 }
 
-/// The parts a request of endpoint `ep` can spend time in, in instruction order, each once:
+/// The parts a request of endpoint `ep` can spend time in, sorted, each once:
 /// every part its flow can reach from its entry (a per-instance resource counts for every
 /// instance, a read for every replica). Background jobs it starts are not part of it.
 pub fn reachable(prog: &Program, ep: usize) -> Vec<Part> {

@@ -22,12 +22,12 @@ impl Exporter<Results> for BottlenecksCsv {
             "scenario",
             "group",
             "busiest_resource",
-            "utilization",
-            "utilization_ci_low",
-            "utilization_ci_high",
+            "utilization_ratio",
+            "utilization_ci_low_ratio",
+            "utilization_ci_high_ratio",
             "rank_by_utilization",
-            "time_share",
-            "slow_time_share",
+            "time_share_ratio",
+            "slow_time_share_ratio",
             "rank_by_slow_time_share",
         ])
         .map_err(&e)?;
@@ -45,7 +45,7 @@ impl Exporter<Results> for BottlenecksCsv {
                     g.rank_utilization.to_string(),
                     num(g.share),
                     num(g.slow_share),
-                    g.rank_slow_share.to_string(),
+                    g.rank_slow_share.map_or(String::new(), |k| k.to_string()),
                 ])
                 .map_err(&e)?;
             }

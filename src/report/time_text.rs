@@ -21,11 +21,22 @@ pub(super) fn render(out: &mut String, s: &ScenarioResults, name_width: usize) {
         "\n  where the time goes (mean per successful request, and over the slowest {} of each endpoint: the requests above its p95)",
         pct_value(SLOW_SHARE)
     );
-    for scope in t.scopes.iter().filter(|x| x.scope != "all") {
+    for scope in t.scopes.iter() {
+        let Some(name) = &scope.endpoint else {
+            continue;
+        };
+        if !scope.mean_ms.is_finite() {
+            let _ = writeln!(
+                out,
+                "    {} no successful responses",
+                super::text::dots(name, name_width)
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "    {} mean {}, slowest {}: {}",
-            super::text::dots(&scope.scope, name_width),
+            super::text::dots(name, name_width),
             fmt_ms(scope.mean_ms),
             fmt_ms(scope.slow_mean_ms),
             top(scope)
@@ -62,7 +73,11 @@ pub(super) fn render(out: &mut String, s: &ScenarioResults, name_width: usize) {
                 )
             })
             .collect();
-        let _ = writeln!(out, "    busiest: {}", ranked.join("; "));
+        let _ = writeln!(
+            out,
+            "    busiest (share of the slowest 5% of all endpoints' requests together): {}",
+            ranked.join("; ")
+        );
     }
 }
 
@@ -99,7 +114,7 @@ pub(super) fn answer(out: &mut String, r: &Results) {
         "  Where the time goes (scenario {}): the slowest {} of {} ({} on average): {}",
         s.name,
         pct_value(SLOW_SHARE),
-        scope.scope,
+        scope.endpoint.as_deref().unwrap_or("all endpoints"),
         fmt_ms(scope.slow_mean_ms),
         top(scope)
     );
@@ -114,7 +129,7 @@ pub(super) fn answer(out: &mut String, r: &Results) {
             format!(" at {}", b.busiest)
         };
         line.push_str(&format!(
-            "; busiest: {} ({busy} busy{at}; {} of all slow requests' time)",
+            "; busiest: {} ({busy} busy{at}; {} of the time of the slowest 5% of all requests)",
             b.group,
             pct_value(b.slow_share)
         ));
@@ -125,7 +140,7 @@ pub(super) fn answer(out: &mut String, r: &Results) {
             let _ = writeln!(
                 out,
                 "  N+1: {} makes {} visits to {} per request ({} of that database's time).",
-                sc.scope,
+                sc.endpoint.as_deref().unwrap_or("all endpoints"),
                 sig3(n.visits),
                 n.database,
                 pct_value(n.db_time_share)

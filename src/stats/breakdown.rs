@@ -17,7 +17,7 @@ pub const SLOW_SHARE: f64 = 0.05;
 const CLASSES_PER_DOUBLING: u32 = 8;
 const CLASSES: usize = 256;
 /// The shortest response time with a class of its own, 2^-20 s (about 1 us); shorter ones
-/// share the first class.
+/// share the first class, and response times beyond 2^12 s (68 min) the last.
 const SHORTEST_EXPONENT: i64 = -20;
 
 /// What a scope's time is split into: each resource group's wait and service, and the delays.
@@ -59,18 +59,21 @@ impl PartLayout {
         let endpoint_parts: Vec<Vec<Part>> = (0..prog.endpoints.len())
             .map(|e| parts::reachable(prog, e))
             .collect();
-        let delay = endpoint_parts.iter().flatten().any(|p| *p == Part::DELAY);
-        if delay {
-            groups.push("delay".into());
-        }
-        let delay_group = (groups.len() - 1) as u32;
+        let delay_group = endpoint_parts
+            .iter()
+            .flatten()
+            .any(|p| *p == Part::DELAY)
+            .then(|| {
+                groups.push("delay".into());
+                (groups.len() - 1) as u32
+            });
         let slot = |p: &Part| match p.resource() {
             Some(res) => Slot {
                 group: group_of[res as usize],
                 in_service: p.in_service(),
             },
             None => Slot {
-                group: delay_group,
+                group: delay_group.expect("a delay part comes with the delay group"),
                 in_service: true,
             },
         };
@@ -111,14 +114,18 @@ impl PartLayout {
         }
     }
 
+    /// The slot of part `p` in `scope`. Every part the engine reports is one the static walk
+    /// found ([`parts::reachable`]); one it did not is left out rather than misfiled.
     #[inline]
-    fn slot(&self, scope: usize, p: Part) -> usize {
+    fn slot(&self, scope: usize, p: Part) -> Option<usize> {
         let map = &self.slot_of[scope];
         let code = match p.resource() {
             Some(res) => 2 * res as usize + usize::from(p.in_service()),
             None => map.len() - 1,
         };
-        map[code] as usize
+        let k = *map.get(code)?;
+        debug_assert!(k != NO_SLOT, "part {p:?} was not found reachable");
+        (k != NO_SLOT).then_some(k as usize)
     }
 }
 
@@ -207,11 +214,11 @@ impl PartsAcc {
             split.requests += 1.0;
             split.latency_s += latency;
             for s in spent {
-                let k = self.layout.slot(scope, s.part);
+                let Some(k) = self.layout.slot(scope, s.part) else {
+                    continue;
+                };
                 split.time_s[k] += s.seconds;
-                if s.part.in_service() {
-                    split.visits[k] += 1.0;
-                }
+                split.visits[k] += f64::from(s.visits);
             }
         }
     }

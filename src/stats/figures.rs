@@ -27,10 +27,10 @@ pub enum Scope {
     Instance(String),
     /// The offered load: active users, or the arrival rate.
     Load,
-    /// The time requests of endpoint `of` (or of all endpoints: `all`) spend at resource
-    /// group `at` (see [`super::breakdown`]).
+    /// The time requests of endpoint `of` (or of all endpoints together: `None`) spend at
+    /// resource group `at` (see [`super::breakdown`]).
     Part {
-        of: String,
+        of: Option<String>,
         at: String,
     },
 }
@@ -47,13 +47,15 @@ impl Scope {
         }
     }
 
-    /// Its name in the outputs; a part's is `<endpoint> @ <group>`.
+    /// Its name in the outputs; a part's is `<endpoint> @ <group>` (`all endpoints @ <group>`).
     pub fn name(&self) -> Cow<'_, str> {
         match self {
             Scope::Global => "all".into(),
             Scope::Endpoint(n) | Scope::Resource(n) | Scope::Instance(n) => n.as_str().into(),
             Scope::Load => "load".into(),
-            Scope::Part { of, at } => format!("{of} @ {at}").into(),
+            Scope::Part { of, at } => {
+                format!("{} @ {at}", of.as_deref().unwrap_or("all endpoints")).into()
+            }
         }
     }
 }
@@ -237,7 +239,7 @@ fn walk(prog: &Program, parts: Option<&PartLayout>, mut f: impl FnMut(Source)) {
     }
     let Some(layout) = parts else { return };
     for (scope, slots) in layout.scopes.iter().enumerate() {
-        // By group, in the order the flow meets them: its wait, its service, visits.
+        // By group, in the order of the scope's slots: its wait, its service, visits.
         let mut groups: Vec<u32> = slots.iter().map(|s| s.group).collect();
         groups.dedup();
         for g in groups {
@@ -282,8 +284,8 @@ fn key_of(prog: &Program, layout: Option<&PartLayout>, closed: bool, source: Sou
             let layout = layout.expect("part figures come with their layout");
             let group = layout.scopes[scope as usize][slot as usize].group;
             let of = match scope {
-                0 => "all".to_string(),
-                e => prog.endpoints[e as usize - 1].name.clone(),
+                0 => None,
+                e => Some(prog.endpoints[e as usize - 1].name.clone()),
             };
             (
                 Scope::Part {

@@ -11,7 +11,7 @@ fn part(r: &ScenarioRun, of: &str, at: &str, metric: &str) -> capsim::stats::Est
     fig(
         r,
         &Scope::Part {
-            of: of.into(),
+            of: Some(of.into()),
             at: at.into(),
         },
         metric,
@@ -184,26 +184,38 @@ fn the_slowest_requests_show_the_rare_slow_dependency() {
 }
 
 /// In every replication, with every kind of error about (see `conservation::STRESSED`), the
-/// parts of the successful requests sum to their response times, and there is one split
-/// request per successful response.
+/// parts of the successful requests sum to their response times, over all requests and over
+/// the slowest 5 %, per endpoint and over all; there is one split request per successful
+/// response; and following the parts changes nothing else the replication measures.
 #[test]
 fn parts_sum_to_the_response_times() {
     let (c, prog) = checked(crate::conservation::STRESSED);
+    let sums = |what: &str, split: &capsim::stats::breakdown::TimeSplit| {
+        let sum: f64 = split.time_s.iter().sum();
+        assert!(
+            (sum - split.latency_s).abs() <= 1e-9 * split.latency_s.max(1.0),
+            "{what}: parts {sum} s against {} s",
+            split.latency_s
+        );
+        assert!(split.time_s.iter().all(|t| *t >= 0.0), "{what}");
+    };
     for s in &c.scenarios {
         let plan = ScenarioPlan::new(s, prog.base_level, 3600.0, None);
         for i in 0..3 {
             let r = replicate(&prog, &plan, 42, i, true).expect("runs");
-            for (k, e) in r.endpoints.iter().enumerate() {
-                let split = &r.parts[k + 1].all;
-                assert_eq!(split.requests, e.ok as f64, "{} endpoint {k}", s.name);
-                let sum: f64 = split.time_s.iter().sum();
-                assert!(
-                    (sum - split.latency_s).abs() <= 1e-9 * split.latency_s.max(1.0),
-                    "{} endpoint {k}: parts {sum} s against {} s",
-                    s.name,
-                    split.latency_s
-                );
-                assert!(split.time_s.iter().all(|t| *t >= 0.0));
+            let without = replicate(&prog, &plan, 42, i, false).expect("runs");
+            assert_eq!(r.endpoints, without.endpoints, "{} {i}", s.name);
+            assert_eq!(r.resources, without.resources, "{} {i}", s.name);
+            assert_eq!(r.events, without.events);
+            let ok: u64 = r.endpoints.iter().map(|e| e.ok).sum();
+            assert_eq!(r.parts[0].all.requests, ok as f64);
+            for (k, p) in r.parts.iter().enumerate() {
+                let what = format!("{} replication {i} scope {k}", s.name);
+                sums(&what, &p.all);
+                sums(&format!("{what} (slowest)"), &p.slow);
+                if k > 0 {
+                    assert_eq!(p.all.requests, r.endpoints[k - 1].ok as f64, "{what}");
+                }
             }
         }
     }
