@@ -53,6 +53,9 @@ pub fn exporters() -> Vec<Box<dyn Exporter<Results>>> {
         Box::new(study_csv::ProjectionsCsv),
         Box::new(study_csv::EventsCsv),
         Box::new(study_csv::WhatifCsv),
+        Box::new(study_csv::WhatifBreachCsv),
+        Box::new(study_csv::SloCsv),
+        Box::new(study_csv::ErrorBudgetCsv),
         Box::new(study_csv::BreakingPointCsv),
         Box::new(json::ResultsJson),
     ]

@@ -276,3 +276,85 @@ fn projections_rise_with_the_load_and_break_where_the_exact_p95_does() {
     );
     assert_eq!(b.objective, "p(95) < 400ms");
 }
+
+/// The arrival rate at which the exact p95 of an M/M/c (100 ms services) reaches 400 ms.
+fn exact_breaking_rate_of(servers: u32) -> f64 {
+    let p95 = |l: f64| {
+        MMc::new(l, 10.0, servers)
+            .unwrap()
+            .response_quantile(0.95)
+            .unwrap()
+    };
+    let (mut lo, mut hi) = (0.1, 10.0 * f64::from(servers) - 0.01);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if p95(mid) < 0.4 { lo = mid } else { hi = mid }
+    }
+    lo
+}
+
+/// The first month of [`mm3_growing`]'s hypothesis whose peak exceeds `rate`, if within the
+/// year.
+fn first_month_over(rate: f64) -> Option<u32> {
+    (0..=12u32).find(|&m| 12.0 * 1.1f64.powi(m as i32) > rate)
+}
+
+/// Whether a searched breach month agrees with the exact one, give or take the month before
+/// it when the search left that one undecided.
+fn agrees(got: Option<u32>, exact: Option<u32>, undecided: &[u32]) -> bool {
+    got == exact
+        || match (got, exact) {
+            (Some(g), Some(e)) => g == e + 1 && undecided.contains(&e),
+            (None, Some(e)) => e == 12 && undecided.contains(&12),
+            _ => false,
+        }
+}
+
+#[test]
+fn a_server_added_at_the_bottleneck_moves_the_breach_month_where_the_exact_p95_says() {
+    use capsim::study::run::{Part, StudyParams, run};
+    let src = mm3_growing()
+        + r#"
+m.variant("a fourth server", |m| m.change(pool, #{ servers: 4 }));
+m.variant("two servers", |m| m.change(pool, #{ servers: 2 }));
+"#;
+    let (c, _) = checked(&src);
+    let params = StudyParams {
+        seed: 4,
+        max_replications: 16,
+        duration_s: Some(2_000.0),
+        parts: vec![Part::Projections, Part::Whatif],
+    };
+    let st = run(&c, &params, &|_| {}).unwrap();
+    let projected = st.projections[0].first_breach.as_ref().map(|(m, _)| *m);
+    let shift = |name: &str| {
+        let w = st.whatifs.iter().find(|w| w.variant == name).unwrap();
+        assert_eq!(w.breach_months.len(), 1, "{w:?}");
+        w.breach_months[0].clone()
+    };
+    let four = shift("a fourth server");
+    let two = shift("two servers");
+    // The baseline's breach is the projections' own, on both variants' rows.
+    assert_eq!(four.before, projected);
+    assert_eq!(two.before, projected);
+    assert!(projected.is_some());
+    // Four servers break (if at all within the year) where the exact M/M/4 p95 passes 400 ms,
+    // later than three; two servers earlier, where the exact M/M/2 p95 does.
+    let exact4 = first_month_over(exact_breaking_rate_of(4));
+    let exact2 = first_month_over(exact_breaking_rate_of(2));
+    assert!(
+        agrees(four.after, exact4, &four.after_undecided),
+        "4 servers: breach {:?}, exact {exact4:?} ({four:?})",
+        four.after
+    );
+    assert!(
+        agrees(two.after, exact2, &two.after_undecided),
+        "2 servers: breach {:?}, exact {exact2:?} ({two:?})",
+        two.after
+    );
+    assert!(four.months_gained().unwrap() > 0, "{four:?}");
+    assert!(two.months_gained().unwrap() < 0, "{two:?}");
+    assert_eq!(two.after_objective.as_deref(), Some("p(95) < 400ms"));
+    // The bisection simulated a handful of months, not the whole year.
+    assert!(four.after_months_simulated.len() <= 5, "{four:?}");
+}
