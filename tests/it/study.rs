@@ -358,3 +358,81 @@ m.variant("two servers", |m| m.change(pool, #{ servers: 2 }));
     // The bisection simulated a handful of months, not the whole year.
     assert!(four.after_months_simulated.len() <= 5, "{four:?}");
 }
+
+/// An open model far from saturation with declared sizes: responses of 10 kB (GET, weight 3)
+/// and 2 kB (POST, weight 1), each POST writing 2 x 4 kB, a 2 MB database; today's peak 10/s,
+/// the average 5/s, growing 10 % a month.
+fn volume_model() -> String {
+    r#"
+let m = model("volume");
+let api = m.station("api", #{ servers: 4, service: exponential(ms(20)) });
+let db = m.database("db", #{ replicas: 1, data_size: mb(2) });
+m.endpoint("GET /", 3, [api.visit()], #{ response_bytes: kb(10) });
+m.endpoint("POST /", 1, [api.visit(), db.write(ms(2), #{ bytes: kb(4) }).times(2)],
+    #{ response_bytes: kb(2) });
+m.arrivals(per_sec(10));
+m.slo(#{ p95: ms(400), availability: 0.999 });
+m.load_profile(#{ average: per_sec(5), daily_peak: per_sec(10), weekly_peak: per_sec(12) });
+m.growth("fast", #{ users: 0.10, traffic_per_user: 0.0, horizon: 12 });
+"#
+    .to_string()
+}
+
+#[test]
+fn projected_bandwidth_and_database_size_match_a_hand_computation() {
+    use capsim::study::run::{Part, StudyParams, run};
+    let (c, _) = checked(&volume_model());
+    let params = StudyParams {
+        seed: 8,
+        max_replications: 4,
+        duration_s: Some(1_000.0),
+        parts: vec![Part::Projections],
+    };
+    let st = run(&c, &params, &|_| {}).unwrap();
+    let p = &st.projections[0];
+    assert_eq!(p.volume.len(), 13);
+    let month_s = 365.25 * 86_400.0 / 12.0;
+    // By hand: 0.75 x 10 kB + 0.25 x 2 kB = 8 kB a response; 0.25 x 2 x 4 kB = 2 kB written a
+    // request.
+    let mut hand_db = 2e6;
+    let mut from_throughput = 2e6;
+    for (m, v) in p.months.iter().zip(&p.volume) {
+        assert_eq!(m.month, v.month);
+        let rate = 10.0 * 1.1f64.powi(m.month as i32);
+        // The bandwidth is the simulated throughput (close to the offered rate, nothing fails)
+        // times 8 kB, in Gbit/s, with the throughput's interval.
+        let x = &m.point.throughput_rps;
+        let b = v.bandwidth_gbps.as_ref().unwrap();
+        assert!((b.mean - x.mean * 64_000.0 / 1e9).abs() < 1e-12, "{b:?}");
+        assert!((b.ci_high - x.ci_high * 64_000.0 / 1e9).abs() < 1e-12, "{b:?}");
+        assert!(
+            (b.mean / (rate * 64_000.0 / 1e9) - 1.0).abs() < 0.02,
+            "month {}: {b:?}",
+            m.month
+        );
+        // The database grows by each month's writes at half the peak's rate (average/peak).
+        if m.month > 0 {
+            hand_db += 0.5 * rate * 2_000.0 * month_s;
+            from_throughput += 0.5 * x.mean * 2_000.0 * month_s;
+        }
+        assert!((v.average_rps - 0.5 * x.mean).abs() < 1e-9, "{v:?}");
+        let size = v.databases[0].bytes;
+        assert_eq!(v.databases[0].database, "db");
+        assert!((size / from_throughput - 1.0).abs() < 1e-9, "{size} vs {from_throughput}");
+        assert!((size / hand_db - 1.0).abs() < 0.02, "{size} vs {hand_db}");
+    }
+    // The SLO accounting: today and +3, +6, +12 months, the budget of 99.9 % over 30 days.
+    let whens: Vec<&str> = st.slo_accounts.iter().map(|a| a.when.as_str()).collect();
+    assert_eq!(
+        whens,
+        ["today", "+3 months (fast)", "+6 months (fast)", "+12 months (fast)"]
+    );
+    for a in &st.slo_accounts {
+        let b = a.budget.as_ref().unwrap();
+        assert!((b.budget_min - 43.2).abs() < 1e-9);
+        assert!((b.consumed_min.mean - b.error_rate.mean * 43_200.0).abs() < 1e-9);
+        assert_eq!(a.verdicts.len(), 2, "{a:?}");
+        let month = p.months.iter().find(|m| m.month == a.month).unwrap();
+        assert_eq!(a.level, month.point.level);
+    }
+}
