@@ -359,6 +359,28 @@ m.variant("two servers", |m| m.change(pool, #{ servers: 2 }));
     assert!(four.after_months_simulated.len() <= 5, "{four:?}");
 }
 
+/// A watcher that counts what it hears.
+#[derive(Default)]
+struct Counting {
+    expected: std::sync::atomic::AtomicU64,
+    settled: std::sync::atomic::AtomicU64,
+    steps: std::sync::Mutex<Vec<String>>,
+}
+
+impl capsim::study::progress::Watch for Counting {
+    fn expect(&self, cells: u64) {
+        self.expected
+            .store(cells, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn step(&self, name: &str) {
+        self.steps.lock().unwrap().push(name.to_string());
+    }
+    fn settled(&self) {
+        self.settled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// An open model far from saturation with declared sizes: responses of 10 kB (GET, weight 3)
 /// and 2 kB (POST, weight 1), each POST writing 2 x 4 kB, a 2 MB database; today's peak 10/s,
 /// the average 5/s, growing 10 % a month.
@@ -380,7 +402,8 @@ m.growth("fast", #{ users: 0.10, traffic_per_user: 0.0, horizon: 12 });
 
 #[test]
 fn projected_bandwidth_and_database_size_match_a_hand_computation() {
-    use capsim::study::run::{Part, StudyParams, run};
+    use capsim::study::run::{Part, StudyParams, run_watched};
+    use std::sync::atomic::Ordering;
     let (c, _) = checked(&volume_model());
     let params = StudyParams {
         seed: 8,
@@ -388,7 +411,17 @@ fn projected_bandwidth_and_database_size_match_a_hand_computation() {
         duration_s: Some(1_000.0),
         parts: vec![Part::Projections],
     };
-    let st = run(&c, &params, &|_| {}).unwrap();
+    let watch = std::sync::Arc::new(Counting::default());
+    let st = run_watched(&c, &params, watch.clone()).unwrap();
+    // The watcher heard every settled cell, within the count the study expected, and the steps.
+    let settled = watch.settled.load(Ordering::Relaxed);
+    assert_eq!(settled, st.cells as u64);
+    assert_eq!(watch.expected.load(Ordering::Relaxed), 13);
+    assert!(settled <= 13);
+    assert_eq!(
+        *watch.steps.lock().unwrap(),
+        ["warm-up", "projections", "SLO accounting"]
+    );
     let p = &st.projections[0];
     assert_eq!(p.volume.len(), 13);
     let month_s = 365.25 * 86_400.0 / 12.0;
@@ -404,7 +437,10 @@ fn projected_bandwidth_and_database_size_match_a_hand_computation() {
         let x = &m.point.throughput_rps;
         let b = v.bandwidth_gbps.as_ref().unwrap();
         assert!((b.mean - x.mean * 64_000.0 / 1e9).abs() < 1e-12, "{b:?}");
-        assert!((b.ci_high - x.ci_high * 64_000.0 / 1e9).abs() < 1e-12, "{b:?}");
+        assert!(
+            (b.ci_high - x.ci_high * 64_000.0 / 1e9).abs() < 1e-12,
+            "{b:?}"
+        );
         assert!(
             (b.mean / (rate * 64_000.0 / 1e9) - 1.0).abs() < 0.02,
             "month {}: {b:?}",
@@ -418,14 +454,22 @@ fn projected_bandwidth_and_database_size_match_a_hand_computation() {
         assert!((v.average_rps - 0.5 * x.mean).abs() < 1e-9, "{v:?}");
         let size = v.databases[0].bytes;
         assert_eq!(v.databases[0].database, "db");
-        assert!((size / from_throughput - 1.0).abs() < 1e-9, "{size} vs {from_throughput}");
+        assert!(
+            (size / from_throughput - 1.0).abs() < 1e-9,
+            "{size} vs {from_throughput}"
+        );
         assert!((size / hand_db - 1.0).abs() < 0.02, "{size} vs {hand_db}");
     }
     // The SLO accounting: today and +3, +6, +12 months, the budget of 99.9 % over 30 days.
     let whens: Vec<&str> = st.slo_accounts.iter().map(|a| a.when.as_str()).collect();
     assert_eq!(
         whens,
-        ["today", "+3 months (fast)", "+6 months (fast)", "+12 months (fast)"]
+        [
+            "today",
+            "+3 months (fast)",
+            "+6 months (fast)",
+            "+12 months (fast)"
+        ]
     );
     for a in &st.slo_accounts {
         let b = a.budget.as_ref().unwrap();
