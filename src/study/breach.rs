@@ -32,7 +32,8 @@ pub struct FirstBreach {
     pub objective: Option<String>,
     /// Months before it where no objective failed but some could not be decided.
     pub undecided_months: Vec<u32>,
-    /// The months simulated by the search, in the order it simulated them.
+    /// The months the search looked at, in its order (a month the what-ifs had simulated at the
+    /// same level, holding or undecided, was not simulated again).
     pub months_simulated: Vec<u32>,
 }
 
@@ -94,6 +95,22 @@ fn bisection(horizon: u32, probe: &mut Probe, out: &mut FirstBreach) -> Result<(
     Ok(())
 }
 
+/// The most months a variant's search of `g` simulates: the horizon and one month per halving
+/// by bisection (see [`Search::Bisection`]), every month in order.
+pub fn most_months(g: &Growth) -> u64 {
+    let n = g.months.len() as u64;
+    if rising(g) {
+        (2 + u64::from(n.next_power_of_two().trailing_zeros())).min(n)
+    } else {
+        n
+    }
+}
+
+/// True when the load never decreases from one month to the next.
+fn rising(g: &Growth) -> bool {
+    g.months.windows(2).all(|w| w[1].load() >= w[0].load())
+}
+
 /// How the months of a hypothesis are searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Search {
@@ -104,7 +121,10 @@ pub enum Search {
 }
 
 /// The first month of `g` whose peak (today's `peak` times the month's multiplier) fails an
-/// objective, searched as `search` says.
+/// objective, searched as `search` says. `known` lists verdicts of `subject` already
+/// simulated elsewhere (the what-ifs' cells: level, verdict): a month at the same level (the
+/// same number of users for a closed workload) that held or was undecided there is not
+/// simulated again.
 ///
 /// # Errors
 /// A replication that stalls.
@@ -115,6 +135,7 @@ pub fn first_breach(
     g: &Growth,
     cells: &mut Cells,
     search: Search,
+    known: &[(f64, Holds)],
 ) -> Result<FirstBreach, SimError> {
     let mut out = FirstBreach {
         month: None,
@@ -122,17 +143,31 @@ pub fn first_breach(
         undecided_months: Vec::new(),
         months_simulated: Vec::new(),
     };
+    let closed = subject.checked.workload.is_closed();
+    // A closed workload runs floor(level) users; the cache rounds its levels first.
+    let same = |k: f64, level: f64| {
+        if closed {
+            k.floor() == level.round().max(1.0)
+        } else {
+            k == level
+        }
+    };
     let mut probe = |month: u32| {
         let level = peak * g.load(month).unwrap_or(1.0);
+        let seen = known
+            .iter()
+            .find(|(k, h)| *h != Holds::No && same(*k, level));
+        if let Some((_, h)) = seen {
+            return Ok((*h, None));
+        }
         let (cell, holds) = cells.settled(subject, plan, level)?;
         let objective = (holds == Holds::No)
             .then(|| outlook::breach(subject, cell, &cell.checks(subject)).map(|b| b.objective))
             .flatten();
         Ok((holds, objective))
     };
-    let rising = g.months.windows(2).all(|w| w[1].load() >= w[0].load());
     let horizon = g.months.len().saturating_sub(1) as u32;
-    if search == Search::Bisection && rising {
+    if search == Search::Bisection && rising(g) {
         bisection(horizon, &mut probe, &mut out)?;
     } else {
         in_order(horizon, &mut probe, &mut out)?;
@@ -142,7 +177,8 @@ pub fn first_breach(
 
 /// Fills in every what-if's breach months under every hypothesis: the baseline's from
 /// `base_cells` (the projections' cells, so free when they ran), each variant's from a cache
-/// of its own. Returns the variants' cells and events.
+/// of its own and from the verdicts of its what-if cells (its +12-month cells are the
+/// horizon's, where the bisection starts). Returns the variants' cells and events.
 ///
 /// # Errors
 /// A replication that stalls.
@@ -164,14 +200,20 @@ pub fn shifts(
             g,
             base_cells,
             Search::InOrder,
+            &[],
         )?);
     }
     let (mut cells, mut events) = (0, 0);
     for v in variants {
         let mut own = Cells::default();
         let mut shifts = Vec::new();
+        let known: Vec<(f64, Holds)> = whatifs
+            .iter()
+            .find(|w| w.variant == v.name)
+            .map(|w| w.at.iter().map(|a| (a.level, a.holds_after)).collect())
+            .unwrap_or_default();
         for (g, b) in growth.iter().zip(&before) {
-            let a = first_breach(v, plan, peak, g, &mut own, Search::Bisection)?;
+            let a = first_breach(v, plan, peak, g, &mut own, Search::Bisection, &known)?;
             shifts.push(BreachShift {
                 hypothesis: g.name.clone(),
                 horizon_months: g.horizon_months,

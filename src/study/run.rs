@@ -181,7 +181,7 @@ pub fn run_watched(
 
 /// About how many cells the parts of `params` settle at most: every month of every
 /// hypothesis, every event on every hypothesis, the what-ifs at their loads and each
-/// variant's breach search over every month, the breaking point's cap.
+/// variant's breach search, the breaking point's cap.
 pub fn expected_cells(c: &Checked, params: &StudyParams) -> u64 {
     let m = &c.model;
     let has = |p: Part| params.parts.contains(&p);
@@ -200,7 +200,8 @@ pub fn expected_cells(c: &Checked, params: &StudyParams) -> u64 {
         n += m.events.len() as u64 * hypotheses;
     }
     if has(Part::Whatif) && variants > 0 {
-        n += (variants + 1) * (1 + m.growth.len() as u64) + variants * months;
+        let searched: u64 = m.growth.iter().map(super::breach::most_months).sum();
+        n += (variants + 1) * (1 + m.growth.len() as u64) + variants * searched;
         if !has(Part::Projections) {
             n += months;
         }

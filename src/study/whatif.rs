@@ -59,7 +59,8 @@ pub struct BreachShift {
     /// Months before the breach (or through the horizon) left undecided.
     pub before_undecided: Vec<u32>,
     pub after_undecided: Vec<u32>,
-    /// The variant's months simulated by the search, in its order.
+    /// The variant's months the search looked at, in its order (see
+    /// [`super::breach::FirstBreach::months_simulated`]).
     pub after_months_simulated: Vec<u32>,
 }
 
