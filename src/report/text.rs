@@ -388,11 +388,17 @@ fn accounts(out: &mut String, accounts: &[SloAccount], unit: &str) {
         let mut parts = Vec::new();
         if let Some(b) = &a.budget {
             let c = &b.consumed_min;
-            let left = if b.remaining_min >= 0.0 {
+            let mut left = if b.remaining_min >= 0.0 {
                 format!("{} min left", sig3(b.remaining_min))
             } else {
                 format!("overspent by {} min", sig3(-b.remaining_min))
             };
+            if b.remaining_min >= 0.0 && b.remaining_min_worst < 0.0 {
+                left.push_str(&format!(
+                    " (at the interval's upper end overspent by {} min)",
+                    sig3(-b.remaining_min_worst)
+                ));
+            }
             parts.push(format!(
                 "uses {} min [{}, {}], {left}",
                 sig3(c.mean),
