@@ -51,6 +51,23 @@ pub fn fmt_bytes(bytes: f64) -> String {
     format!("{} B", sig3(bytes))
 }
 
+/// Formats a bit rate given in bits per second with decimal units and 3 significant figures,
+/// as network links are sold: `512 bps`, `35 kbps`, `4.1 Mbps`, `1.2 Gbps`.
+pub fn fmt_bit_rate(bits_per_s: f64) -> String {
+    let units = [(1e12, "Tbps"), (1e9, "Gbps"), (1e6, "Mbps"), (1e3, "kbps")];
+    for (size, unit) in units {
+        if bits_per_s.abs() >= size {
+            return format!("{} {unit}", sig3(bits_per_s / size));
+        }
+    }
+    format!("{} bps", sig3(bits_per_s))
+}
+
+/// A signed relative change as a percentage with one decimal: `-41.3%`, `+2.0%`.
+pub fn signed_pct1(x: f64) -> String {
+    format!("{}{:.1}%", if x >= 0.0 { "+" } else { "" }, 100.0 * x)
+}
+
 /// Formats a parameter as typed, with an exponent when it is very large or very small
 /// (`1e300`, not three hundred digits).
 pub fn plain_number(x: f64) -> String {
@@ -232,6 +249,15 @@ mod tests {
         assert_eq!(fmt_bytes(35_000.0), "35 kB");
         assert_eq!(fmt_bytes(1.5e9), "1.5 GB");
         assert_eq!(fmt_bytes(2e12), "2 TB");
+    }
+
+    #[test]
+    fn bit_rates_use_decimal_units() {
+        assert_eq!(fmt_bit_rate(512.0), "512 bps");
+        assert_eq!(fmt_bit_rate(4.1e6), "4.1 Mbps");
+        assert_eq!(fmt_bit_rate(1.25e9), "1.25 Gbps");
+        assert_eq!(signed_pct1(-0.413), "-41.3%");
+        assert_eq!(signed_pct1(0.02), "+2.0%");
     }
 
     #[test]

@@ -125,13 +125,13 @@ pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
             parts: study_parts,
         };
         let bar = study_bar(exec.progress);
-        let step = |name: &str| bar.set_message(name.to_string());
+        let watch = std::sync::Arc::new(StudyBar(bar.clone()));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(exec.threads.unwrap_or(0))
             .build()
             .map_err(|e| CliError::Usage(e.to_string()))?;
         let st = pool
-            .install(|| study::run::run(&c, &sp, &step))
+            .install(|| study::run::run_watched(&c, &sp, watch))
             .map_err(|e| CliError::Usage(format!("study: {e}")))?;
         bar.finish_and_clear();
         if a.timing {
@@ -177,19 +177,44 @@ fn study_replications(r: Replications) -> u32 {
 /// The default cap on a study cell's replications.
 pub const STUDY_MAX_REPLICATIONS: u32 = 16;
 
-/// One spinner over the whole study, naming its current step; hidden when stderr is not a
-/// terminal or `--quiet` is given.
+/// One progress bar over the whole study: its length the cells the study expects, one tick
+/// per settled cell, the current step named; hidden when stderr is not a terminal or
+/// `--quiet` is given.
 fn study_bar(enabled: bool) -> indicatif::ProgressBar {
     if !enabled {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new_spinner();
+    let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("study: {msg} {elapsed}")
-            .expect("a valid template"),
+        indicatif::ProgressStyle::with_template(
+            "study: [{bar:30}] {pos}/{len} cells · {msg} · {elapsed}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
+}
+
+/// The study's watcher that draws [`study_bar`].
+struct StudyBar(indicatif::ProgressBar);
+
+impl study::progress::Watch for StudyBar {
+    fn expect(&self, cells: u64) {
+        self.0.set_length(cells);
+    }
+
+    fn step(&self, name: &str) {
+        self.0.set_message(name.to_string());
+    }
+
+    /// The expected count is an estimate: a study that settles more cells lengthens the bar.
+    fn settled(&self) {
+        self.0.inc(1);
+        if self.0.length().is_some_and(|n| self.0.position() > n) {
+            self.0.set_length(self.0.position());
+        }
+    }
 }
 
 /// The process's peak resident memory so far, from Linux's `/proc/self/status` (`VmHWM`), as

@@ -1,7 +1,10 @@
 //! The study's tables as CSV, units in the column names: `breaking_point.csv` (the
 //! latency-vs-load curve the breaking-point search simulated), `projections.csv` (every month
-//! of every growth hypothesis), `events.csv` (every event on every hypothesis) and
-//! `whatif.csv` (every variant's paired changes).
+//! of every growth hypothesis, with its data volume), `events.csv` (every event on every
+//! hypothesis), `whatif.csv` (every variant's paired changes), `whatif_breach.csv` (the month
+//! each variant breaks under each hypothesis, beside the baseline's), `slo.csv` (every
+//! objective's verdict today and at +3/+6/+12 months) and `error_budget.csv` (the 30-day error
+//! budget and the Apdex there).
 
 use super::{Exporter, Output, RenderError, Results};
 use crate::stats::Estimate;
@@ -10,6 +13,9 @@ pub struct BreakingPointCsv;
 pub struct ProjectionsCsv;
 pub struct EventsCsv;
 pub struct WhatifCsv;
+pub struct WhatifBreachCsv;
+pub struct SloCsv;
+pub struct ErrorBudgetCsv;
 
 const BREAKING_POINT: &str = "breaking_point.csv";
 
@@ -192,9 +198,27 @@ impl Exporter<Results> for ProjectionsCsv {
             .to_vec();
         header.extend(point_header(level_column(r)));
         header.push("first_breach".into());
+        header.extend(
+            [
+                "bandwidth_gbps",
+                "bandwidth_gbps_ci_low",
+                "bandwidth_gbps_ci_high",
+            ]
+            .map(String::from),
+        );
+        header.push("average_rps".into());
+        let dbs: Vec<String> = st
+            .projections
+            .first()
+            .and_then(|p| p.volume.first())
+            .map(|v| v.databases.iter().map(|d| d.database.clone()).collect())
+            .unwrap_or_default();
+        for d in &dbs {
+            header.push(format!("db_size_bytes_{}", super::csv::column_fragment(d)));
+        }
         let mut rows = Vec::new();
         for p in &st.projections {
-            for m in &p.months {
+            for (k, m) in p.months.iter().enumerate() {
                 let mut row = vec![
                     p.hypothesis.clone(),
                     m.month.to_string(),
@@ -203,6 +227,16 @@ impl Exporter<Results> for ProjectionsCsv {
                 row.extend(point_row(&m.point));
                 let first = p.first_breach.as_ref().is_some_and(|(k, _)| *k == m.month);
                 row.push(if first { "yes".into() } else { String::new() });
+                let v = p.volume.get(k);
+                match v.and_then(|v| v.bandwidth_gbps.as_ref()) {
+                    Some(b) => row.extend(three(b)),
+                    None => row.extend([String::new(), String::new(), String::new()]),
+                }
+                row.push(v.map_or(String::new(), |v| num(v.average_rps)));
+                for i in 0..dbs.len() {
+                    let size = v.and_then(|v| v.databases.get(i)).map(|d| d.bytes);
+                    row.push(size.map_or(String::new(), num));
+                }
                 rows.push(row);
             }
         }
@@ -312,5 +346,196 @@ impl Exporter<Results> for WhatifCsv {
             }
         }
         render_rows("whatif.csv", header, rows)
+    }
+}
+
+fn month_cell(m: Option<u32>) -> String {
+    m.map_or(String::new(), |m| m.to_string())
+}
+
+fn months_list(ms: &[u32]) -> String {
+    ms.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
+}
+
+impl Exporter<Results> for WhatifBreachCsv {
+    /// One row per variant x hypothesis: the first month the baseline and the variant fail an
+    /// objective (empty: holds through the horizon), the months gained, what fails first, and
+    /// the months left undecided before; nothing without what-ifs under growth.
+    fn render(&self, r: &Results) -> Result<Vec<Output>, RenderError> {
+        let Some(st) = r
+            .study
+            .as_ref()
+            .filter(|s| s.whatifs.iter().any(|w| !w.breach_months.is_empty()))
+        else {
+            return Ok(Vec::new());
+        };
+        let header: Vec<String> = [
+            "variant",
+            "hypothesis",
+            "horizon_months",
+            "baseline_breach_month",
+            "variant_breach_month",
+            "months_gained",
+            "baseline_breaks",
+            "variant_breaks",
+            "baseline_undecided_months",
+            "variant_undecided_months",
+            "variant_months_simulated",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut rows = Vec::new();
+        for w in &st.whatifs {
+            for b in &w.breach_months {
+                rows.push(vec![
+                    w.variant.clone(),
+                    b.hypothesis.clone(),
+                    b.horizon_months.to_string(),
+                    month_cell(b.before),
+                    month_cell(b.after),
+                    b.months_gained().map_or(String::new(), |g| g.to_string()),
+                    b.before_objective.clone().unwrap_or_default(),
+                    b.after_objective.clone().unwrap_or_default(),
+                    months_list(&b.before_undecided),
+                    months_list(&b.after_undecided),
+                    months_list(&b.after_months_simulated),
+                ]);
+            }
+        }
+        render_rows("whatif_breach.csv", header, rows)
+    }
+}
+
+/// The columns that say where an account was taken.
+fn when_cells(a: &crate::study::accounting::SloAccount) -> Vec<String> {
+    vec![
+        a.when.clone(),
+        a.hypothesis.clone().unwrap_or_default(),
+        a.month.to_string(),
+        num(a.level),
+        a.replications.to_string(),
+    ]
+}
+
+fn when_header(r: &Results) -> Vec<String> {
+    [
+        "when",
+        "hypothesis",
+        "month",
+        level_column(r),
+        "replications",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+impl Exporter<Results> for SloCsv {
+    /// One row per load accounted x objective: its figure with its interval, the target and
+    /// the verdict (`pass`, `fail`, `inconclusive`).
+    fn render(&self, r: &Results) -> Result<Vec<Output>, RenderError> {
+        let Some(st) = r.study.as_ref().filter(|s| !s.slo_accounts.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let mut header = when_header(r);
+        header.extend(
+            [
+                "scope",
+                "endpoint",
+                "objective",
+                "metric",
+                "unit",
+                "value",
+                "value_ci_low",
+                "value_ci_high",
+                "target",
+                "verdict",
+            ]
+            .map(String::from),
+        );
+        let mut rows = Vec::new();
+        for a in &st.slo_accounts {
+            for c in &a.verdicts {
+                let mut row = when_cells(a);
+                row.extend([
+                    if c.endpoint.is_some() {
+                        "endpoint"
+                    } else {
+                        "global"
+                    }
+                    .to_string(),
+                    c.endpoint.clone().unwrap_or_default(),
+                    c.label.clone(),
+                    c.metric.to_string(),
+                    c.unit.to_string(),
+                ]);
+                row.extend(three(&c.value));
+                row.extend([num(c.threshold), c.verdict.word().to_string()]);
+                rows.push(row);
+            }
+        }
+        render_rows("slo.csv", header, rows)
+    }
+}
+
+impl Exporter<Results> for ErrorBudgetCsv {
+    /// One row per load accounted: the 30-day error budget, what the peak's simulated error
+    /// rate held 30 days would use of it (with its interval) and what remains; the global Apdex
+    /// against its target.
+    fn render(&self, r: &Results) -> Result<Vec<Output>, RenderError> {
+        let Some(st) = r.study.as_ref().filter(|s| !s.slo_accounts.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let mut header = when_header(r);
+        header.extend(
+            [
+                "budget_objective",
+                "window_days",
+                "budget_min",
+                "error_rate_ratio",
+                "error_rate_ratio_ci_low",
+                "error_rate_ratio_ci_high",
+                "consumed_min",
+                "consumed_min_ci_low",
+                "consumed_min_ci_high",
+                "remaining_min",
+                "remaining_min_worst",
+                "apdex_t_ms",
+                "apdex_score",
+                "apdex_score_ci_low",
+                "apdex_score_ci_high",
+                "apdex_target",
+                "apdex_verdict",
+                "slos_pass",
+                "slos_fail",
+                "slos_inconclusive",
+            ]
+            .map(String::from),
+        );
+        let blank = |n: usize| vec![String::new(); n];
+        let mut rows = Vec::new();
+        for a in &st.slo_accounts {
+            let mut row = when_cells(a);
+            match &a.budget {
+                Some(b) => {
+                    row.extend([b.objective.clone(), num(b.window_days), num(b.budget_min)]);
+                    row.extend(three(&b.error_rate));
+                    row.extend(three(&b.consumed_min));
+                    row.extend([num(b.remaining_min), num(b.remaining_min_worst)]);
+                }
+                None => row.extend(blank(11)),
+            }
+            match a.apdex.iter().find(|x| x.endpoint.is_none()) {
+                Some(x) => {
+                    row.push(num(x.t_ms));
+                    row.extend(three(&x.value));
+                    row.extend([num(x.target), x.verdict.word().to_string()]);
+                }
+                None => row.extend(blank(6)),
+            }
+            let (p, f, i) = a.tally();
+            row.extend([p.to_string(), f.to_string(), i.to_string()]);
+            rows.push(row);
+        }
+        render_rows("error_budget.csv", header, rows)
     }
 }

@@ -4,12 +4,15 @@
 
 use crate::analysis::results::{FigureIndex, Results, ScenarioResults};
 use crate::format::{
-    clock, estimate as value_text, fmt_duration, fmt_ms, fmt_pct, percent as pct_value,
-    percent1 as pct, rate, sig3, value,
+    clock, estimate as value_text, fmt_bit_rate, fmt_bytes, fmt_duration, fmt_ms, fmt_pct,
+    measured, percent as pct_value, percent1 as pct, rate, sig3, signed_pct1, value,
 };
 use crate::montecarlo::WarmupRule;
 use crate::stats::ci::{MIN_MEANINGFUL_REPLICATIONS, Upper};
 use crate::stats::{Metric, RequestMetric as Req, ResourceMetric as Res, Scope, Unit};
+use crate::study::accounting::{HORIZONS, SloAccount};
+use crate::study::outlook::Projection;
+use crate::study::whatif::BreachShift;
 use std::fmt::Write;
 
 /// Width of the name column (names are cut with an ellipsis beyond it).
@@ -182,17 +185,44 @@ fn answers(out: &mut String, r: &Results) {
                     })?;
                     let d = &f.change.relative;
                     Some(format!(
-                        "{}: p95 {}{} [{}, {}]",
+                        "{}: p95 {} [{}, {}]",
                         a.load,
-                        if d.mean >= 0.0 { "+" } else { "" },
-                        pct1(d.mean),
+                        signed_pct1(d.mean),
                         pct1(d.ci_low),
                         pct1(d.ci_high)
                     ))
                 })
                 .collect();
-        let _ = writeln!(out, "  What-if {}: {}.", w.variant, text.join("; "));
+        let held: Vec<&str> = w
+            .breach_months
+            .iter()
+            .filter(|b| b.before.is_none() && b.after.is_none() && b.after_undecided.is_empty())
+            .map(|b| b.hypothesis.as_str())
+            .collect();
+        let mut moves: Vec<String> = w
+            .breach_months
+            .iter()
+            .filter(|b| !held.contains(&b.hypothesis.as_str()))
+            .map(breach_shift)
+            .collect();
+        if let Some(b) = w.breach_months.first().filter(|_| !held.is_empty()) {
+            moves.push(format!(
+                "holds {} months as the baseline does ({})",
+                b.horizon_months,
+                held.join(", ")
+            ));
+        }
+        let moves = if moves.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", moves.join("; "))
+        };
+        let _ = writeln!(out, "  What-if {}: {}{moves}.", w.variant, text.join("; "));
     }
+    for p in &st.projections {
+        volume(out, p);
+    }
+    accounts(out, &st.slo_accounts, unit);
     if let Some(bp) = &st.breaking_point {
         let today = sig3(bp.base_level);
         let range = match (bp.holds_up_to, bp.fails_from) {
@@ -247,9 +277,184 @@ fn answers(out: &mut String, r: &Results) {
     );
 }
 
-/// A relative change as a signed percentage with one decimal: `-41.3%`.
+/// A relative change as a percentage with one decimal: `-41.3%`.
 fn pct1(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
+}
+
+/// Whether a variant moves a hypothesis's breach: "moves the optimistic breach from month 7
+/// to beyond 12".
+fn breach_shift(b: &BreachShift) -> String {
+    let (h, horizon) = (&b.hypothesis, b.horizon_months);
+    let undecided = if b.after.is_none() && !b.after_undecided.is_empty() {
+        format!(
+            " (undecided in month(s) {})",
+            b.after_undecided
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        String::new()
+    };
+    let text = match (b.before, b.after) {
+        (Some(x), Some(y)) if y > x => format!("moves the {h} breach from month {x} to month {y}"),
+        (Some(x), Some(y)) if y < x => {
+            format!("brings the {h} breach forward from month {x} to month {y}")
+        }
+        (Some(x), Some(_)) => format!("keeps the {h} breach in month {x}"),
+        (Some(x), None) => format!("moves the {h} breach from month {x} to beyond {horizon}"),
+        (None, Some(y)) => {
+            format!("breaks in month {y} ({h}), where the baseline holds {horizon} months")
+        }
+        (None, None) => format!("{h}: holds {horizon} months, as the baseline"),
+    };
+    format!("{text}{undecided}")
+}
+
+/// The months of table 3.2: today and each of [`HORIZONS`] within the projection.
+fn table_months(p: &Projection) -> impl Iterator<Item = &crate::study::volume::MonthVolume> {
+    p.volume
+        .iter()
+        .filter(|v| v.month == 0 || HORIZONS.contains(&v.month))
+}
+
+fn month_word(month: u32) -> String {
+    if month == 0 {
+        "now".into()
+    } else {
+        format!("+{month} mo")
+    }
+}
+
+/// One hypothesis's data volume: bandwidth at the peak and each database's size, now and at
+/// +3/+6/+12 months.
+fn volume(out: &mut String, p: &Projection) {
+    let bandwidth: Vec<String> = table_months(p)
+        .filter_map(|v| {
+            let b = v.bandwidth_gbps.as_ref()?;
+            Some(format!(
+                "{} {}",
+                fmt_bit_rate(b.mean * 1e9),
+                month_word(v.month)
+            ))
+        })
+        .collect();
+    let mut parts = Vec::new();
+    if !bandwidth.is_empty() {
+        parts.push(format!("bandwidth at peak {}", bandwidth.join(", ")));
+    }
+    let names: Vec<&str> = p
+        .volume
+        .first()
+        .map(|v| v.databases.iter().map(|d| d.database.as_str()).collect())
+        .unwrap_or_default();
+    for (k, name) in names.iter().enumerate() {
+        let sizes: Vec<String> = table_months(p)
+            .filter_map(|v| {
+                let d = v.databases.get(k)?;
+                Some(format!("{} {}", fmt_bytes(d.bytes), month_word(v.month)))
+            })
+            .collect();
+        parts.push(format!("{name} {}", sizes.join(", ")));
+    }
+    if parts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  Data volume ({}): {}.",
+        p.hypothesis,
+        parts.join("; ")
+    );
+}
+
+/// The SLO accounts: error budget, Apdex, and the verdicts, today and at each horizon.
+fn accounts(out: &mut String, accounts: &[SloAccount], unit: &str) {
+    let Some(first) = accounts.first() else {
+        return;
+    };
+    let header = match &first.budget {
+        Some(b) => format!(
+            "error budget of {} over {} days: {} min, used at the peak's simulated error rate held all {} days (an upper bound)",
+            b.objective,
+            sig3(b.window_days),
+            sig3(b.budget_min),
+            sig3(b.window_days)
+        ),
+        None => "no availability or error-rate objective: no error budget".to_string(),
+    };
+    let _ = writeln!(out, "  SLO accounting ({header}):");
+    for a in accounts {
+        let mut parts = Vec::new();
+        if let Some(b) = &a.budget {
+            let c = &b.consumed_min;
+            let mut left = if b.remaining_min >= 0.0 {
+                format!("{} min left", sig3(b.remaining_min))
+            } else {
+                format!("overspent by {} min", sig3(-b.remaining_min))
+            };
+            if b.remaining_min >= 0.0 && b.remaining_min_worst < 0.0 {
+                left.push_str(&format!(
+                    " (at the interval's upper end overspent by {} min)",
+                    sig3(-b.remaining_min_worst)
+                ));
+            }
+            parts.push(format!(
+                "uses {} min [{}, {}], {left}",
+                sig3(c.mean),
+                sig3(c.ci_low),
+                sig3(c.ci_high)
+            ));
+        }
+        for x in &a.apdex {
+            let scope = x
+                .endpoint
+                .as_ref()
+                .map_or(String::new(), |e| format!("{e} "));
+            parts.push(format!(
+                "{scope}Apdex(T {}) {} [{}, {}] {} target {}",
+                fmt_ms(x.t_ms),
+                measured(x.value.mean, Unit::Score),
+                measured(x.value.ci_low, Unit::Score),
+                measured(x.value.ci_high, Unit::Score),
+                x.verdict.mark(),
+                sig3(x.target)
+            ));
+        }
+        let (pass, fail, open) = a.tally();
+        let mut verdicts = format!("{pass} ✓ {fail} ✗ {open} ?");
+        let named = |v: crate::analysis::slo::Verdict| -> Vec<String> {
+            a.verdicts
+                .iter()
+                .filter(|c| c.verdict == v)
+                .map(|c| match &c.endpoint {
+                    Some(e) => format!("{e}: {}", c.label),
+                    None => c.label.clone(),
+                })
+                .collect()
+        };
+        let failing = named(crate::analysis::slo::Verdict::Fail);
+        if !failing.is_empty() {
+            verdicts.push_str(&format!(" (fail: {})", shorten(&failing.join(", "), 160)));
+        }
+        let open_named = named(crate::analysis::slo::Verdict::Inconclusive);
+        if !open_named.is_empty() {
+            verdicts.push_str(&format!(
+                " (inconclusive: {})",
+                shorten(&open_named.join(", "), 160)
+            ));
+        }
+        parts.push(verdicts);
+        let _ = writeln!(
+            out,
+            "    {} at {} {unit}: {}.",
+            a.when,
+            sig3(a.level),
+            parts.join(" · ")
+        );
+    }
 }
 
 /// The measured bottleneck and the first objective to fail.

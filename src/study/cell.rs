@@ -11,6 +11,9 @@ use crate::engine::{Program, ScenarioPlan, SimError};
 use crate::model::{Checked, Scenario, Warmup};
 use crate::montecarlo::{Progress, Replicator};
 use crate::stats::{Aggregate, Estimate, Metric, Schema, Scope};
+use std::sync::Arc;
+
+use super::progress::Watch;
 
 /// A model the study simulates: the base model or one of its variants, validated and compiled
 /// once.
@@ -19,6 +22,8 @@ pub struct Subject {
     pub name: String,
     pub checked: Checked,
     pub prog: Program,
+    /// Told of every cell of this subject that settles (see [`Cell::settle`]).
+    pub watch: Option<Arc<dyn Watch>>,
 }
 
 impl Subject {
@@ -28,7 +33,14 @@ impl Subject {
             name: name.into(),
             checked,
             prog,
+            watch: None,
         }
+    }
+
+    /// The same subject, its settled cells told to `watch`.
+    pub fn watched(mut self, watch: Option<Arc<dyn Watch>>) -> Subject {
+        self.watch = watch;
+        self
     }
 
     /// The level (users or arrivals/s) the model declares as today's.
@@ -185,6 +197,9 @@ impl Cell {
         if result.1.is_empty() && self.replications() > 0 {
             let checks = self.checks(subject);
             result = (Holds::of(&checks), checks);
+        }
+        if let Some(w) = &subject.watch {
+            w.settled();
         }
         Ok(result)
     }

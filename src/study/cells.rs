@@ -146,10 +146,16 @@ impl Cells {
                 if *open {
                     *holds = Holds::of(&cell.checks(subject));
                     *open = *holds == Holds::Undecided;
+                    if !*open {
+                        tell_settled(subject);
+                    }
                 }
             }
         }
-        for (subject, cell, holds) in fresh {
+        for ((subject, cell, holds), still_open) in fresh.into_iter().zip(open) {
+            if still_open {
+                tell_settled(subject); // undecided at the cap: settled all the same
+            }
             self.events += cell.aggregate.events;
             self.entries.push(Entry {
                 subject: subject.name.clone(),
@@ -189,5 +195,12 @@ impl Cells {
         self.events += e.cell.aggregate.events - had;
         e.holds = Holds::of(&e.cell.checks(subject));
         Ok(())
+    }
+}
+
+/// Tells `subject`'s watcher, if any, that one of its cells settled.
+fn tell_settled(subject: &Subject) {
+    if let Some(w) = &subject.watch {
+        w.settled();
     }
 }

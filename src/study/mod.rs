@@ -6,13 +6,17 @@
 //! compiled once) at a load level, all under one plan and one seed, so that every comparison
 //! between cells is paired by common random numbers. The event loop is the one every run uses.
 
+pub mod accounting;
+pub mod breach;
 pub mod breaking;
 pub mod cell;
 pub mod cells;
 pub mod outlook;
 pub mod paired;
 pub mod points;
+pub mod progress;
 pub mod run;
+pub mod volume;
 pub mod whatif;
 
 pub use breaking::BreakingPoint;

@@ -43,6 +43,9 @@ pub struct Projection {
     pub first_breach: Option<(u32, Breach)>,
     /// Months where no objective failed but some could not be decided.
     pub undecided_months: Vec<u32>,
+    /// Bandwidth and database sizes month by month (see [`super::volume`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume: Vec<super::volume::MonthVolume>,
 }
 
 /// One event on top of one hypothesis.
@@ -62,7 +65,7 @@ pub struct EventResult {
 }
 
 /// The failing objective that misses its target by the most, with the bottleneck there.
-fn breach(subject: &Subject, cell: &Cell, checks: &[SloCheck]) -> Option<Breach> {
+pub(super) fn breach(subject: &Subject, cell: &Cell, checks: &[SloCheck]) -> Option<Breach> {
     let excess = |c: &SloCheck| {
         if c.below {
             c.value.mean / c.threshold
@@ -101,6 +104,7 @@ pub fn projections(
             months: Vec::new(),
             first_breach: None,
             undecided_months: Vec::new(),
+            volume: Vec::new(),
         };
         for (month, m) in g.months.iter().enumerate() {
             let month = month as u32;
@@ -119,6 +123,7 @@ pub fn projections(
                 point,
             });
         }
+        p.volume = super::volume::volumes(&subject.checked, &p);
         out.push(p);
     }
     Ok(out)
@@ -151,7 +156,7 @@ pub fn error_budget_min(subject: &Subject) -> Option<f64> {
                     _ => None,
                 })
         })?;
-    Some(allowed * 30.0 * 24.0 * 60.0)
+    Some(crate::analysis::budget::budget_min(allowed))
 }
 
 /// Every event on top of every hypothesis: its peak is its multiplier times the projected
@@ -213,7 +218,7 @@ fn event(
         multiplier: e.multiplier,
         duration_s: e.duration_s,
         budget_consumed_min: budget
-            .map(|_| worst_error * e.duration_s / 60.0)
+            .map(|_| crate::analysis::budget::consumed_over_min(worst_error, e.duration_s))
             .filter(|x| x.is_finite()),
         budget_min: budget,
         point,

@@ -3,10 +3,12 @@
 //! search first (each probe decides the next), then every cell the projections, events and
 //! what-ifs need, settled together, and the parts read them.
 
+use super::accounting::{self, SloAccount};
 use super::breaking::{self, BreakingPoint};
 use super::cell::{CellPlan, Subject};
 use super::cells::Cells;
 use super::outlook::{self, EventResult, Projection};
+use super::progress::Watch;
 use super::whatif::{self, WhatIf};
 use crate::analysis::capacity;
 use crate::engine::SimError;
@@ -14,6 +16,7 @@ use crate::model::{Checked, Effort, Scenario, Warmup};
 use crate::montecarlo::plan::{self as mcplan, WarmupInfo};
 use crate::montecarlo::{Replications, RunParams};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Length of a study cell's replication unless `--duration` says otherwise, seconds: long
@@ -89,6 +92,10 @@ pub struct StudyResults {
     pub projections: Vec<Projection>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events_at_peak: Vec<EventResult>,
+    /// Error budget, Apdex and every verdict today and at +3/+6/+12 months (with the
+    /// projections).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slo_accounts: Vec<SloAccount>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub whatifs: Vec<WhatIf>,
     pub breaking_point: Option<BreakingPoint>,
@@ -157,7 +164,7 @@ pub fn today_peak(c: &Checked) -> f64 {
 type Variant = (Subject, Option<Effort>, Option<String>);
 
 /// The subjects of the model's variants, each validated and compiled once.
-fn variants(c: &Checked) -> Result<Vec<Variant>, StudyError> {
+fn variants(c: &Checked, watch: &Option<Arc<dyn Watch>>) -> Result<Vec<Variant>, StudyError> {
     c.model
         .variants
         .iter()
@@ -176,7 +183,7 @@ fn variants(c: &Checked) -> Result<Vec<Variant>, StudyError> {
                     message: e.to_string(),
                 })?;
             Ok((
-                Subject::new(v.name.clone(), checked),
+                Subject::new(v.name.clone(), checked).watched(watch.clone()),
                 v.effort,
                 v.rationale.clone(),
             ))
@@ -234,8 +241,71 @@ pub fn run(
     params: &StudyParams,
     step: &dyn Fn(&str),
 ) -> Result<StudyResults, StudyError> {
+    run_inner(c, params, step, None)
+}
+
+/// As [`run`], told to `watch`: the cells it expects, each step, each settled cell.
+///
+/// # Errors
+/// A replication that stalls.
+pub fn run_watched(
+    c: &Checked,
+    params: &StudyParams,
+    watch: Arc<dyn Watch>,
+) -> Result<StudyResults, StudyError> {
+    run_inner(c, params, &|_| {}, Some(watch))
+}
+
+/// About how many cells the parts of `params` settle at most: every month of every
+/// hypothesis, every event on every hypothesis, the what-ifs at their loads and each
+/// variant's breach search, the breaking point's cap.
+pub fn expected_cells(c: &Checked, params: &StudyParams) -> u64 {
+    let m = &c.model;
+    let has = |p: Part| params.parts.contains(&p);
+    let months: u64 = m
+        .growth
+        .iter()
+        .map(|g| u64::from(g.horizon_months) + 1)
+        .sum();
+    let hypotheses = m.growth.len().max(1) as u64;
+    let variants = m.variants.len() as u64;
+    let mut n = 0;
+    if has(Part::Projections) {
+        n += months.max(1);
+    }
+    if has(Part::Events) {
+        n += m.events.len() as u64 * hypotheses;
+    }
+    if has(Part::Whatif) && variants > 0 {
+        let searched: u64 = m.growth.iter().map(super::breach::most_months).sum();
+        n += (variants + 1) * (1 + m.growth.len() as u64) + variants * searched;
+        if !has(Part::Projections) {
+            n += months;
+        }
+    }
+    if has(Part::BreakingPoint) {
+        n += breaking::MAX_CELLS as u64;
+    }
+    n
+}
+
+fn run_inner(
+    c: &Checked,
+    params: &StudyParams,
+    say: &dyn Fn(&str),
+    watch: Option<Arc<dyn Watch>>,
+) -> Result<StudyResults, StudyError> {
+    let step = |name: &str| {
+        say(name);
+        if let Some(w) = &watch {
+            w.step(name);
+        }
+    };
+    if let Some(w) = &watch {
+        w.expect(expected_cells(c, params));
+    }
     let started = Instant::now();
-    let subject = Subject::new(BASELINE, c.clone());
+    let subject = Subject::new(BASELINE, c.clone()).watched(watch.clone());
     let base = today_peak(c);
     let saturation = analytic_saturation(c, base);
     let horizon_s = params.duration_s.unwrap_or(STUDY_RUN_S);
@@ -274,6 +344,7 @@ pub fn run(
         base_level: base,
         projections: Vec::new(),
         events_at_peak: Vec::new(),
+        slo_accounts: Vec::new(),
         whatifs: Vec::new(),
         breaking_point: None,
         cells: 0,
@@ -291,7 +362,11 @@ pub fn run(
     }
     // Every other cell is known now: settle them together, both cores busy throughout.
     let whatifs = params.parts.contains(&Part::Whatif) && !c.model.variants.is_empty();
-    let variants = if whatifs { variants(c)? } else { Vec::new() };
+    let variants = if whatifs {
+        variants(c, &watch)?
+    } else {
+        Vec::new()
+    };
     let loads = whatif_loads(c, base);
     let mut all: Vec<(&Subject, f64)> = wanted.iter().map(|&l| (&subject, l)).collect();
     for (v, _, _) in &variants {
@@ -307,9 +382,25 @@ pub fn run(
         step("events");
         out.events_at_peak = outlook::events(&subject, &plan, base, &mut cells)?;
     }
+    if params.parts.contains(&Part::Projections) {
+        step("SLO accounting");
+        out.slo_accounts = accounting::accounts(&subject, &plan, base, &mut cells)?;
+    }
     if whatifs {
         step("what-ifs");
         out.whatifs = whatif::whatifs(&subject, &variants, &plan, &loads, &mut cells)?;
+        if !c.model.growth.is_empty() {
+            step("what-ifs: breach months");
+            let subjects: Vec<&Subject> = variants.iter().map(|(s, _, _)| s).collect();
+            super::breach::shifts(
+                &subject,
+                &mut cells,
+                &subjects,
+                &plan,
+                base,
+                &mut out.whatifs,
+            )?;
+        }
     }
     out.cells = cells.len();
     out.events = cells.events;

@@ -39,6 +39,40 @@ pub struct WhatIf {
     pub effort: Option<Effort>,
     pub rationale: Option<String>,
     pub at: Vec<WhatIfAt>,
+    /// Under each growth hypothesis, the first month the baseline breaks and the first the
+    /// variant does (see [`super::breach`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breach_months: Vec<BreachShift>,
+}
+
+/// Whether a variant moves the month growth breaks the configuration, under one hypothesis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreachShift {
+    pub hypothesis: String,
+    pub horizon_months: u32,
+    /// The baseline's first month failing an objective; `None`: it holds through the horizon.
+    pub before: Option<u32>,
+    /// The variant's.
+    pub after: Option<u32>,
+    /// What fails first, in the baseline and with the variant.
+    pub before_objective: Option<String>,
+    pub after_objective: Option<String>,
+    /// Months before the breach (or through the horizon) left undecided.
+    pub before_undecided: Vec<u32>,
+    pub after_undecided: Vec<u32>,
+    /// The variant's months the search looked at, in its order (see
+    /// [`super::breach::FirstBreach::months_simulated`]).
+    pub after_months_simulated: Vec<u32>,
+}
+
+impl BreachShift {
+    /// Months the variant gains (positive: the breach comes later), counting "beyond the
+    /// horizon" as the month after it; `None` when neither breaks.
+    pub fn months_gained(&self) -> Option<i64> {
+        let beyond = i64::from(self.horizon_months) + 1;
+        let m = |x: Option<u32>| x.map_or(beyond, i64::from);
+        (self.before.is_some() || self.after.is_some()).then(|| m(self.after) - m(self.before))
+    }
 }
 
 impl WhatIf {
@@ -134,6 +168,7 @@ pub fn whatifs(
             effort: *effort,
             rationale: rationale.clone(),
             at,
+            breach_months: Vec::new(),
         });
     }
     out.sort_by(|x, y| x.p95_change().total_cmp(&y.p95_change()));

@@ -360,3 +360,207 @@ fn a_variant_named_baseline_is_refused_since_the_model_itself_has_that_name() {
         "{err}"
     );
 }
+
+/// The arrival rate at which the exact p95 of an M/M/c (100 ms services) reaches 400 ms.
+fn exact_breaking_rate_of(servers: u32) -> f64 {
+    let p95 = |l: f64| {
+        MMc::new(l, 10.0, servers)
+            .unwrap()
+            .response_quantile(0.95)
+            .unwrap()
+    };
+    let (mut lo, mut hi) = (0.1, 10.0 * f64::from(servers) - 0.01);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if p95(mid) < 0.4 { lo = mid } else { hi = mid }
+    }
+    lo
+}
+
+/// The first month of [`mm3_growing`]'s hypothesis whose peak exceeds `rate`, if within the
+/// year.
+fn first_month_over(rate: f64) -> Option<u32> {
+    (0..=12u32).find(|&m| 12.0 * 1.1f64.powi(m as i32) > rate)
+}
+
+/// Whether a searched breach month agrees with the exact one, give or take the month before
+/// it when the search left that one undecided.
+fn agrees(got: Option<u32>, exact: Option<u32>, undecided: &[u32]) -> bool {
+    got == exact
+        || match (got, exact) {
+            (Some(g), Some(e)) => g == e + 1 && undecided.contains(&e),
+            (None, Some(e)) => e == 12 && undecided.contains(&12),
+            _ => false,
+        }
+}
+
+#[test]
+fn a_server_added_at_the_bottleneck_moves_the_breach_month_where_the_exact_p95_says() {
+    use capsim::study::run::{Part, StudyParams, run};
+    let src = mm3_growing()
+        + r#"
+m.variant("a fourth server", |m| m.change(pool, #{ servers: 4 }));
+m.variant("two servers", |m| m.change(pool, #{ servers: 2 }));
+"#;
+    let (c, _) = checked(&src);
+    let params = StudyParams {
+        seed: 4,
+        max_replications: 16,
+        duration_s: Some(2_000.0),
+        parts: vec![Part::Projections, Part::Whatif],
+    };
+    let st = run(&c, &params, &|_| {}).unwrap();
+    let projected = st.projections[0].first_breach.as_ref().map(|(m, _)| *m);
+    let shift = |name: &str| {
+        let w = st.whatifs.iter().find(|w| w.variant == name).unwrap();
+        assert_eq!(w.breach_months.len(), 1, "{w:?}");
+        w.breach_months[0].clone()
+    };
+    let four = shift("a fourth server");
+    let two = shift("two servers");
+    // The baseline's breach is the projections' own, on both variants' rows.
+    assert_eq!(four.before, projected);
+    assert_eq!(two.before, projected);
+    assert!(projected.is_some());
+    // Four servers break (if at all within the year) where the exact M/M/4 p95 passes 400 ms,
+    // later than three; two servers earlier, where the exact M/M/2 p95 does.
+    let exact4 = first_month_over(exact_breaking_rate_of(4));
+    let exact2 = first_month_over(exact_breaking_rate_of(2));
+    assert!(
+        agrees(four.after, exact4, &four.after_undecided),
+        "4 servers: breach {:?}, exact {exact4:?} ({four:?})",
+        four.after
+    );
+    assert!(
+        agrees(two.after, exact2, &two.after_undecided),
+        "2 servers: breach {:?}, exact {exact2:?} ({two:?})",
+        two.after
+    );
+    assert!(four.months_gained().unwrap() > 0, "{four:?}");
+    assert!(two.months_gained().unwrap() < 0, "{two:?}");
+    assert_eq!(two.after_objective.as_deref(), Some("p(95) < 400ms"));
+    // The bisection simulated a handful of months, not the whole year.
+    assert!(four.after_months_simulated.len() <= 5, "{four:?}");
+}
+
+/// A watcher that counts what it hears.
+#[derive(Default)]
+struct Counting {
+    expected: std::sync::atomic::AtomicU64,
+    settled: std::sync::atomic::AtomicU64,
+    steps: std::sync::Mutex<Vec<String>>,
+}
+
+impl capsim::study::progress::Watch for Counting {
+    fn expect(&self, cells: u64) {
+        self.expected
+            .store(cells, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn step(&self, name: &str) {
+        self.steps.lock().unwrap().push(name.to_string());
+    }
+    fn settled(&self) {
+        self.settled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// An open model far from saturation with declared sizes: responses of 10 kB (GET, weight 3)
+/// and 2 kB (POST, weight 1), each POST writing 2 x 4 kB, a 2 MB database; today's peak 10/s,
+/// the average 5/s, growing 10 % a month.
+fn volume_model() -> String {
+    r#"
+let m = model("volume");
+let api = m.station("api", #{ servers: 4, service: exponential(ms(20)) });
+let db = m.database("db", #{ replicas: 1, data_size: mb(2) });
+m.endpoint("GET /", 3, [api.visit()], #{ response_bytes: kb(10) });
+m.endpoint("POST /", 1, [api.visit(), db.write(ms(2), #{ bytes: kb(4) }).times(2)],
+    #{ response_bytes: kb(2) });
+m.arrivals(per_sec(10));
+m.slo(#{ p95: ms(400), availability: 0.999 });
+m.load_profile(#{ average: per_sec(5), daily_peak: per_sec(10), weekly_peak: per_sec(12) });
+m.growth("fast", #{ users: 0.10, traffic_per_user: 0.0, horizon: 12 });
+"#
+    .to_string()
+}
+
+#[test]
+fn projected_bandwidth_and_database_size_match_a_hand_computation() {
+    use capsim::study::run::{Part, StudyParams, run_watched};
+    use std::sync::atomic::Ordering;
+    let (c, _) = checked(&volume_model());
+    let params = StudyParams {
+        seed: 8,
+        max_replications: 4,
+        duration_s: Some(1_000.0),
+        parts: vec![Part::Projections],
+    };
+    let watch = std::sync::Arc::new(Counting::default());
+    let st = run_watched(&c, &params, watch.clone()).unwrap();
+    // The watcher heard every settled cell, within the count the study expected, and the steps.
+    let settled = watch.settled.load(Ordering::Relaxed);
+    assert_eq!(settled, st.cells as u64);
+    assert_eq!(watch.expected.load(Ordering::Relaxed), 13);
+    assert!(settled <= 13);
+    assert_eq!(
+        *watch.steps.lock().unwrap(),
+        ["warm-up", "projections", "SLO accounting"]
+    );
+    let p = &st.projections[0];
+    assert_eq!(p.volume.len(), 13);
+    let month_s = 365.25 * 86_400.0 / 12.0;
+    // By hand: 0.75 x 10 kB + 0.25 x 2 kB = 8 kB a response; 0.25 x 2 x 4 kB = 2 kB written a
+    // request.
+    let mut hand_db = 2e6;
+    let mut from_throughput = 2e6;
+    for (m, v) in p.months.iter().zip(&p.volume) {
+        assert_eq!(m.month, v.month);
+        let rate = 10.0 * 1.1f64.powi(m.month as i32);
+        // The bandwidth is the simulated throughput (close to the offered rate, nothing fails)
+        // times 8 kB, in Gbit/s, with the throughput's interval.
+        let x = &m.point.throughput_rps;
+        let b = v.bandwidth_gbps.as_ref().unwrap();
+        assert!((b.mean - x.mean * 64_000.0 / 1e9).abs() < 1e-12, "{b:?}");
+        assert!(
+            (b.ci_high - x.ci_high * 64_000.0 / 1e9).abs() < 1e-12,
+            "{b:?}"
+        );
+        assert!(
+            (b.mean / (rate * 64_000.0 / 1e9) - 1.0).abs() < 0.02,
+            "month {}: {b:?}",
+            m.month
+        );
+        // The database grows by each month's writes at half the peak's rate (average/peak).
+        if m.month > 0 {
+            hand_db += 0.5 * rate * 2_000.0 * month_s;
+            from_throughput += 0.5 * x.mean * 2_000.0 * month_s;
+        }
+        assert!((v.average_rps - 0.5 * x.mean).abs() < 1e-9, "{v:?}");
+        let size = v.databases[0].bytes;
+        assert_eq!(v.databases[0].database, "db");
+        assert!(
+            (size / from_throughput - 1.0).abs() < 1e-9,
+            "{size} vs {from_throughput}"
+        );
+        assert!((size / hand_db - 1.0).abs() < 0.02, "{size} vs {hand_db}");
+    }
+    // The SLO accounting: today and +3, +6, +12 months, the budget of 99.9 % over 30 days.
+    let whens: Vec<&str> = st.slo_accounts.iter().map(|a| a.when.as_str()).collect();
+    assert_eq!(
+        whens,
+        [
+            "today",
+            "+3 months (fast)",
+            "+6 months (fast)",
+            "+12 months (fast)"
+        ]
+    );
+    for a in &st.slo_accounts {
+        let b = a.budget.as_ref().unwrap();
+        assert!((b.budget_min - 43.2).abs() < 1e-9);
+        assert!((b.consumed_min.mean - b.error_rate.mean * 43_200.0).abs() < 1e-9);
+        assert_eq!(a.verdicts.len(), 2, "{a:?}");
+        let month = p.months.iter().find(|m| m.month == a.month).unwrap();
+        assert_eq!(a.level, month.point.level);
+    }
+}
