@@ -504,7 +504,12 @@ fn projected_bandwidth_and_database_size_match_a_hand_computation() {
     assert!(settled <= 13);
     assert_eq!(
         *watch.steps.lock().unwrap(),
-        ["warm-up", "projections", "SLO accounting"]
+        [
+            "warm-up",
+            "projection, event and what-if cells",
+            "projections",
+            "SLO accounting"
+        ]
     );
     let p = &st.projections[0];
     assert_eq!(p.volume.len(), 13);
