@@ -316,9 +316,13 @@ pub struct FigureIndex<'a> {
 
 impl<'a> FigureIndex<'a> {
     pub fn new(s: &'a ScenarioResults) -> FigureIndex<'a> {
+        FigureIndex::of(&s.figures)
+    }
+
+    /// The index of `figures` (a scenario's, before its results are assembled).
+    pub fn of(figures: &'a [Figure]) -> FigureIndex<'a> {
         FigureIndex {
-            by_key: s
-                .figures
+            by_key: figures
                 .iter()
                 .map(|f| ((&f.key.scope, f.key.metric), &f.estimate))
                 .collect(),

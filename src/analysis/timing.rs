@@ -6,8 +6,8 @@
 //! Every time here is a simulated figure (`stats::breakdown`); the shares are ratios of their
 //! means, computed here so that no report recomputes them.
 
+use crate::analysis::results::FigureIndex;
 use crate::engine::{Program, ResKind, UNLIMITED};
-use crate::stats::breakdown::PartLayout;
 use crate::stats::{Estimate, Figure, Metric, PartMetric, RequestMetric, ResourceMetric, Scope};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -114,11 +114,14 @@ pub fn split(prog: &Program, figures: &[Figure]) -> Option<TimeBreakdown> {
     if parts.is_empty() {
         return None;
     }
-    let other: HashMap<(&Scope, Metric), &Estimate> = figures
-        .iter()
-        .map(|f| ((&f.key.scope, f.key.metric), &f.estimate))
-        .collect();
-    let layout = PartLayout::new(prog);
+    let other = FigureIndex::of(figures);
+    // The resource groups, in resource order (as `stats::breakdown::PartLayout` has them).
+    let mut groups: Vec<&str> = Vec::new();
+    for r in &prog.resources {
+        if !groups.contains(&r.group.as_str()) {
+            groups.push(&r.group);
+        }
+    }
     let mut order: Vec<Option<String>> = Vec::new();
     let mut by_scope: HashMap<Option<String>, Vec<&Figure>> = HashMap::new();
     for f in parts {
@@ -130,15 +133,14 @@ pub fn split(prog: &Program, figures: &[Figure]) -> Option<TimeBreakdown> {
         }
         by_scope.entry(of.clone()).or_default().push(f);
     }
-    let db_groups: Vec<&str> = layout
-        .groups
+    let db_groups: Vec<&str> = groups
         .iter()
+        .copied()
         .filter(|g| {
-            prog.resources.iter().any(|r| {
-                &r.group == *g && matches!(r.kind, ResKind::DbPrimary | ResKind::DbReplica)
-            })
+            prog.resources
+                .iter()
+                .any(|r| r.group == *g && matches!(r.kind, ResKind::DbPrimary | ResKind::DbReplica))
         })
-        .map(String::as_str)
         .collect();
     let mut scopes: Vec<ScopeTime> = order
         .iter()
@@ -146,7 +148,7 @@ pub fn split(prog: &Program, figures: &[Figure]) -> Option<TimeBreakdown> {
         .collect();
     n_plus_one(&mut scopes, &db_groups, &other);
     let bottlenecks = match scopes.iter().find(|s| s.endpoint.is_none()) {
-        Some(all) => ranked(prog, &layout, all, &other),
+        Some(all) => ranked(prog, &groups, all, &other),
         None => Vec::new(),
     };
     Some(TimeBreakdown {
@@ -228,15 +230,11 @@ fn scope_time(endpoint: Option<String>, figures: &[&Figure]) -> ScopeTime {
 
 /// Calls out, per endpoint, the databases it visits at least [`N_PLUS_ONE_VISITS`] times per
 /// request, with its share of their time.
-fn n_plus_one(
-    scopes: &mut [ScopeTime],
-    db_groups: &[&str],
-    other: &HashMap<(&Scope, Metric), &Estimate>,
-) {
+fn n_plus_one(scopes: &mut [ScopeTime], db_groups: &[&str], other: &FigureIndex<'_>) {
     let throughput = |name: &str| {
         let scope = Scope::Endpoint(name.to_string());
         other
-            .get(&(&scope, Metric::Request(RequestMetric::Throughput)))
+            .get(&scope, Metric::Request(RequestMetric::Throughput))
             .map_or(0.0, |e| e.mean)
     };
     for db in db_groups {
@@ -279,27 +277,26 @@ fn n_plus_one(
 /// The groups with a limit, by the utilization of their busiest resource.
 fn ranked(
     prog: &Program,
-    layout: &PartLayout,
+    groups: &[&str],
     all: &ScopeTime,
-    other: &HashMap<(&Scope, Metric), &Estimate>,
+    other: &FigureIndex<'_>,
 ) -> Vec<GroupLoad> {
-    let mut out: Vec<GroupLoad> = layout
-        .groups
+    let mut out: Vec<GroupLoad> = groups
         .iter()
-        .filter_map(|g| {
+        .filter_map(|&g| {
             let busiest = prog
                 .resources
                 .iter()
-                .filter(|r| &r.group == g && r.units != UNLIMITED)
+                .filter(|r| r.group == g && r.units != UNLIMITED)
                 .filter_map(|r| {
                     let scope = Scope::Resource(r.name.clone());
-                    let u = other.get(&(&scope, Metric::Resource(ResourceMetric::Utilization)))?;
-                    Some((r.name.clone(), **u))
+                    let u = other.get(&scope, Metric::Resource(ResourceMetric::Utilization))?;
+                    Some((r.name.clone(), *u))
                 })
                 .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))?;
-            let time = all.groups.iter().find(|t| &t.group == g);
+            let time = all.groups.iter().find(|t| t.group == g);
             Some(GroupLoad {
-                group: g.clone(),
+                group: g.to_string(),
                 busiest: busiest.0,
                 utilization: Some(busiest.1),
                 share: time.map_or(0.0, |t| t.share),

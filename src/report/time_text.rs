@@ -2,7 +2,7 @@
 //! take the most of the slowest requests' time, the N+1 call-outs, and the groups ranked.
 
 use crate::analysis::results::{Results, ScenarioResults};
-use crate::analysis::timing::{GroupTime, ScopeTime};
+use crate::analysis::timing::{GroupLoad, GroupTime, ScopeTime};
 use crate::format::{fmt_ms, percent as pct_value, sig3};
 use crate::stats::breakdown::SLOW_SHARE;
 use std::fmt::Write;
@@ -57,25 +57,19 @@ pub(super) fn render(out: &mut String, s: &ScenarioResults, name_width: usize) {
             .iter()
             .take(RANKED)
             .map(|g| {
-                let busy = g
-                    .utilization
-                    .as_ref()
-                    .map_or("-".into(), |u| pct_value(u.mean));
-                let at = if g.busiest == g.group {
-                    String::new()
-                } else {
-                    format!(", at {}", g.busiest)
-                };
+                let at = busiest(g).map_or(String::new(), |r| format!(", at {r}"));
                 format!(
-                    "{} {busy} busy{at} ({} of the slow requests' time)",
+                    "{} {} busy{at} ({} of the slow requests' time)",
                     g.group,
+                    busy(g),
                     pct_value(g.slow_share)
                 )
             })
             .collect();
         let _ = writeln!(
             out,
-            "    busiest (share of the slowest 5% of all endpoints' requests together): {}",
+            "    busiest (share of the slowest {} of all endpoints' requests together): {}",
+            pct_value(SLOW_SHARE),
             ranked.join("; ")
         );
     }
@@ -119,19 +113,13 @@ pub(super) fn answer(out: &mut String, r: &Results) {
         top(scope)
     );
     if let Some(b) = t.bottlenecks.first() {
-        let busy = b
-            .utilization
-            .as_ref()
-            .map_or("-".into(), |u| pct_value(u.mean));
-        let at = if b.busiest == b.group {
-            String::new()
-        } else {
-            format!(" at {}", b.busiest)
-        };
+        let at = busiest(b).map_or(String::new(), |r| format!(" at {r}"));
         line.push_str(&format!(
-            "; busiest: {} ({busy} busy{at}; {} of the time of the slowest 5% of all requests)",
+            "; busiest: {} ({} busy{at}; {} of the time of the slowest {} of all requests)",
             b.group,
-            pct_value(b.slow_share)
+            busy(b),
+            pct_value(b.slow_share),
+            pct_value(SLOW_SHARE)
         ));
     }
     let _ = writeln!(out, "{line}.");
@@ -147,4 +135,16 @@ pub(super) fn answer(out: &mut String, r: &Results) {
             );
         }
     }
+}
+
+/// A group's utilization (that of its busiest resource), or `-` without one.
+fn busy(g: &GroupLoad) -> String {
+    g.utilization
+        .as_ref()
+        .map_or("-".into(), |u| pct_value(u.mean))
+}
+
+/// The busiest resource of a group of several (`flask[2] cpu`); none when the group is one.
+fn busiest(g: &GroupLoad) -> Option<&str> {
+    (g.busiest != g.group).then_some(g.busiest.as_str())
 }

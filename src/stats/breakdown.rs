@@ -78,10 +78,6 @@ impl PartLayout {
             },
         };
         let codes = 2 * prog.resources.len() + 1;
-        let code = |p: &Part| match p.resource() {
-            Some(res) => 2 * res as usize + usize::from(p.in_service()),
-            None => codes - 1,
-        };
         let all: Vec<Part> = {
             let mut v: Vec<Part> = endpoint_parts.iter().flatten().copied().collect();
             v.sort();
@@ -102,7 +98,7 @@ impl PartLayout {
                         slots.len() - 1
                     }
                 };
-                map[code(p)] = k as u32;
+                map[code(*p, codes)] = k as u32;
             }
             scopes.push(slots);
             slot_of.push(map);
@@ -119,13 +115,19 @@ impl PartLayout {
     #[inline]
     fn slot(&self, scope: usize, p: Part) -> Option<usize> {
         let map = &self.slot_of[scope];
-        let code = match p.resource() {
-            Some(res) => 2 * res as usize + usize::from(p.in_service()),
-            None => map.len() - 1,
-        };
-        let k = *map.get(code)?;
+        let k = *map.get(code(p, map.len()))?;
         debug_assert!(k != NO_SLOT, "part {p:?} was not found reachable");
         (k != NO_SLOT).then_some(k as usize)
+    }
+}
+
+/// The index of part `p` in a table of `codes` entries, one per resource's wait and service,
+/// then the delay.
+#[inline]
+fn code(p: Part, codes: usize) -> usize {
+    match p.resource() {
+        Some(res) => 2 * res as usize + usize::from(p.in_service()),
+        None => codes - 1,
     }
 }
 

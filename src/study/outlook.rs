@@ -13,7 +13,7 @@ use super::points::LoadPoint;
 use crate::analysis::breaks::{self, Bottleneck};
 use crate::analysis::slo::{SloCheck, Verdict};
 use crate::engine::SimError;
-use crate::model::{LoadEvent, Target};
+use crate::model::LoadEvent;
 use serde::{Deserialize, Serialize};
 
 /// One month of a projection.
@@ -130,32 +130,9 @@ pub fn projections(
 }
 
 /// The 30-day error budget in minutes, from the model's availability objective (or its
-/// global error-rate objective).
+/// global error-rate objective: [`super::accounting::budget_objective`]).
 pub fn error_budget_min(subject: &Subject) -> Option<f64> {
-    let allowed = subject
-        .checked
-        .model
-        .slos
-        .iter()
-        .filter(|s| s.endpoint.is_none())
-        .flat_map(|s| &s.targets)
-        .find_map(|t| match *t {
-            Target::Availability { min } => Some(1.0 - min),
-            _ => None,
-        })
-        .or_else(|| {
-            subject
-                .checked
-                .model
-                .slos
-                .iter()
-                .filter(|s| s.endpoint.is_none())
-                .flat_map(|s| &s.targets)
-                .find_map(|t| match *t {
-                    Target::ErrorRate { max } => Some(max),
-                    _ => None,
-                })
-        })?;
+    let (_, allowed) = super::accounting::budget_objective(subject)?;
     Some(crate::analysis::budget::budget_min(allowed))
 }
 
