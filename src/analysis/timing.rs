@@ -98,11 +98,6 @@ impl TimeBreakdown {
             .iter()
             .find(|s| s.endpoint.as_deref() == Some(name))
     }
-
-    /// The ranked group `group`.
-    pub fn load(&self, group: &str) -> Option<&GroupLoad> {
-        self.bottlenecks.iter().find(|g| g.group == group)
-    }
 }
 
 /// The split of a scenario's `figures` (none when the run did not track parts).

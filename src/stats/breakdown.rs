@@ -256,10 +256,6 @@ impl PartsAcc {
             })
             .collect()
     }
-
-    pub fn layout(&self) -> &PartLayout {
-        &self.layout
-    }
 }
 
 #[cfg(test)]
