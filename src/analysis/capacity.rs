@@ -293,7 +293,15 @@ fn analyse_scenario(c: &Checked, s: &Scenario, acc: &Acc) -> ScenarioLoad {
     }
 }
 
-type Row = (String, &'static str, Option<u32>, Demand, bool);
+/// A resource row: its name, its kind's label, its servers (`None`: unlimited), its demand
+/// per request of the mix, and whether that demand is a lower bound (a passive holding).
+pub type Row = (String, &'static str, Option<u32>, Demand, bool);
+
+/// The demand rows of `c` per request of its mix, before any load: what the utilization law
+/// multiplies by a throughput.
+pub fn demand_rows(c: &Checked) -> Vec<Row> {
+    rows(c, &mix_demands(c))
+}
 
 /// Rows of active demand (every resource) and passive holdings (sync workers, proxy
 /// connections).

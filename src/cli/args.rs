@@ -114,7 +114,7 @@ pub struct RunArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Run only these parts, comma-separated: `loadtests` (the model's scenarios),
-    /// `breaking-point` [default: all].
+    /// `projections`, `events`, `whatif`, `breaking-point`, `capacity` [default: all].
     #[arg(long, value_name = "PARTS", value_delimiter = ',', value_parser = part)]
     pub only: Vec<RunPart>,
 }

@@ -5,9 +5,11 @@
 //! must exist, weights that must not sum to zero, ...) and derives the [`Checked`] model that the
 //! engine and the analyses consume. Durations are seconds (`_s`), rates are per second.
 
+pub mod config;
 pub mod dist;
 pub mod limits;
 pub mod outlook;
+pub mod scaling;
 pub mod shared;
 pub mod spec;
 pub mod validate;
@@ -87,6 +89,12 @@ pub struct Model {
     /// What-if variants, each a whole changed copy of this model (without variants).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// The currency of every price and the monthly budget cap, for the capacity search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<scaling::CostPlan>,
+    /// How each priced resource can scale and what it costs, in declaration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<scaling::Scaling>,
 }
 
 impl Model {
@@ -107,6 +115,8 @@ impl Model {
             growth: Vec::new(),
             events: Vec::new(),
             variants: Vec::new(),
+            costs: None,
+            scaling: Vec::new(),
         }
     }
 

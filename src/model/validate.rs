@@ -148,6 +148,7 @@ pub fn validate(model: Model) -> Result<Checked, ValidationErrors> {
     check_slos(&mut v);
     let scenarios = check_scenarios(&mut v);
     check_settings(&mut v);
+    check_scaling(&mut v);
     warnings::warn_long_steps(&mut v, &scenarios);
     // A variant repeats every error of the base: only a valid base's variants are checked.
     let variants = if v.errors.is_empty() {
@@ -769,5 +770,37 @@ fn check_settings(v: &mut Validator) {
     if d > 0.0 && d < MIN_RUN_S {
         let msg = format!("default duration must be at least {MIN_RUN_TEXT} (got {d:e} s)");
         v.error(item.clone(), at, msg);
+    }
+}
+
+/// Scaling options: one declaration per resource, each fitting the resource it prices, and a
+/// space small enough to list.
+fn check_scaling(v: &mut Validator) {
+    let model = v.model;
+    for (i, s) in model.scaling.iter().enumerate() {
+        let item = format!("scaling of `{}`", s.resource);
+        let Some(r) = model.resource(&s.resource) else {
+            let msg = format!("`{}` is not a resource of the model", s.resource);
+            v.error(item, &s.origin, msg);
+            continue;
+        };
+        if let Some(earlier) = model.scaling[..i].iter().find(|e| e.resource == s.resource) {
+            let at = earlier
+                .origin
+                .as_ref()
+                .map_or("earlier".to_string(), |o| format!("at {o}"));
+            let msg = format!("declared twice (first {at}): give all its options in one m.scaling");
+            v.error(item, &s.origin, msg);
+            continue;
+        }
+        if let Err(e) = s.check(&r.kind) {
+            v.error(item, &s.origin, e.to_string());
+        }
+    }
+    if v.errors.is_empty()
+        && let Err(e) = super::config::Space::of(model)
+    {
+        let at = model.scaling.last().and_then(|s| s.origin.clone());
+        v.error("scaling options".to_string(), &at, e.to_string());
     }
 }

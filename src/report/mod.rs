@@ -4,6 +4,8 @@
 //! computed in the document, and every number is written through [`crate::format`]. The
 //! terminal summary is [`text`].
 
+pub mod capacity_csv;
+mod capacity_text;
 pub mod csv;
 pub mod json;
 pub mod study_csv;
@@ -60,6 +62,10 @@ pub fn exporters() -> Vec<Box<dyn Exporter<Results>>> {
         Box::new(study_csv::ErrorBudgetCsv),
         Box::new(study_csv::BreakingPointCsv),
         Box::new(time_csv::BottlenecksCsv),
+        Box::new(capacity_csv::CapacityCsv),
+        Box::new(capacity_csv::CandidatesCsv),
+        Box::new(capacity_csv::RoadmapCsv),
+        Box::new(capacity_csv::CostsCsv),
         Box::new(json::ResultsJson),
     ]
 }

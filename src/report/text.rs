@@ -265,6 +265,7 @@ fn answers(out: &mut String, r: &Results) {
         }
     }
     super::time_text::answer(out, r);
+    super::capacity_text::answer(out, r, unit);
     let _ = writeln!(
         out,
         "  (study: {} cells of {} simulated each, warm-up {} left out, {} to {} replications per cell, seed {})",

@@ -18,6 +18,7 @@ mod outlook;
 mod resolver;
 mod resources;
 mod sandbox;
+mod scaling;
 mod scenario;
 mod steps;
 mod units;

@@ -8,7 +8,7 @@
 use super::builder::{self, ModelSlot};
 use super::resolver::{ConfinedResolver, Texts};
 use super::values::Budget;
-use super::{dists, outlook, resources, scenario, steps, units, variants, workload};
+use super::{dists, outlook, resources, scaling, scenario, steps, units, variants, workload};
 use crate::model::MAX_SCRIPT_SECONDS;
 use rhai::{Dynamic, Engine};
 use std::path::Path;
@@ -87,6 +87,7 @@ pub(crate) fn engine(setup: Setup) -> Engine {
     scenario::register(&mut engine);
     outlook::register(&mut engine);
     variants::register(&mut engine, &budget);
+    scaling::register(&mut engine);
     engine
 }
 

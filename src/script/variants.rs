@@ -163,7 +163,11 @@ pub(crate) fn apply(engine: &Engine, slot: &ModelSlot) -> Result<(), Failure> {
         // What the closure returns is of no use: it changes the model it is given.
         drop(ran.map_err(|e| Failure::Variant(p.name.clone(), p.origin.clone(), e))?);
         copy.seal();
-        let model = copy.0.borrow().model.clone();
+        let mut model = copy.0.borrow().model.clone();
+        // The capacity search runs on the model itself; its options describe the model as
+        // written, which a variant changes.
+        model.scaling.clear();
+        model.costs = None;
         steps += model
             .endpoints
             .iter()

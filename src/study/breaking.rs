@@ -18,7 +18,7 @@ use crate::engine::SimError;
 use serde::{Deserialize, Serialize};
 
 /// Mixed into the seed of the confirmation runs, so they are independent of the search's.
-const CONFIRM_SALT: u64 = 0x434F_4E46_4952_4D21;
+pub(crate) const CONFIRM_SALT: u64 = 0x434F_4E46_4952_4D21;
 /// The search stops when the bracket is this narrow, relative to its lower end.
 pub const RELATIVE_TOLERANCE: f64 = 0.025;
 /// Most cells the search simulates (a bracket still wider than the tolerance then says so).

@@ -9,6 +9,7 @@
 pub mod accounting;
 pub mod breach;
 pub mod breaking;
+pub mod capacity;
 pub mod cell;
 pub mod cells;
 pub mod outlook;

@@ -38,14 +38,16 @@ pub enum Part {
     Events,
     Whatif,
     BreakingPoint,
+    Capacity,
 }
 
 impl Part {
-    pub const ALL: [Part; 4] = [
+    pub const ALL: [Part; 5] = [
         Part::Projections,
         Part::Events,
         Part::Whatif,
         Part::BreakingPoint,
+        Part::Capacity,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +56,7 @@ impl Part {
             Part::Events => "events",
             Part::Whatif => "whatif",
             Part::BreakingPoint => "breaking-point",
+            Part::Capacity => "capacity",
         }
     }
 }
@@ -99,6 +102,9 @@ pub struct StudyResults {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub whatifs: Vec<WhatIf>,
     pub breaking_point: Option<BreakingPoint>,
+    /// The cheapest configurations, their proof and the roadmap (a model with scaling options).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<super::capacity::CapacityResults>,
     /// Simulation work: cells and events over the whole study.
     pub cells: usize,
     pub events: u64,
@@ -229,6 +235,9 @@ fn wanted_levels(c: &Checked, base: f64, parts: &[Part]) -> Vec<f64> {
     if parts.contains(&Part::Whatif) && !model.variants.is_empty() {
         out.extend(whatif_loads(c, base).into_iter().map(|(_, l)| l));
     }
+    if parts.contains(&Part::Capacity) && !model.scaling.is_empty() {
+        out.extend(super::capacity::goals(model, base).iter().map(|g| g.level));
+    }
     out
 }
 
@@ -285,6 +294,12 @@ pub fn expected_cells(c: &Checked, params: &StudyParams) -> u64 {
     }
     if has(Part::BreakingPoint) {
         n += breaking::MAX_CELLS as u64;
+    }
+    if has(Part::Capacity) && !m.scaling.is_empty() {
+        // A goal settles its candidates up to the answer and a confirmation; the chosen
+        // configurations' breaking points a search each. A guess for the progress bar only.
+        let goals = super::capacity::goals(m, 1.0).len() as u64;
+        n += 4 * goals + 2 * breaking::MAX_CELLS as u64;
     }
     n
 }
@@ -347,6 +362,7 @@ fn run_inner(
         slo_accounts: Vec::new(),
         whatifs: Vec::new(),
         breaking_point: None,
+        capacity: None,
         cells: 0,
         events: 0,
         wall_s: 0.0,
@@ -401,6 +417,17 @@ fn run_inner(
                 &mut out.whatifs,
             )?;
         }
+    }
+    if params.parts.contains(&Part::Capacity) {
+        out.capacity = super::capacity::run(
+            c,
+            &plan,
+            base,
+            &mut cells,
+            out.breaking_point.as_ref(),
+            watch.clone(),
+            &step,
+        )?;
     }
     out.cells = cells.len();
     out.events = cells.events;

@@ -3,6 +3,7 @@
 mod analytic;
 mod breakdown;
 mod breaks;
+mod capacity;
 mod cli;
 mod conservation;
 mod corpus;

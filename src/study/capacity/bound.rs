@@ -1,0 +1,192 @@
+//! Necessary conditions: what a configuration must satisfy to meet its objectives at a load,
+//! checked before any simulation. A configuration that breaks one cannot hold, so the search
+//! rules it out without simulating it; one that satisfies all of them may still fail, and is
+//! simulated.
+//!
+//! Only bounds that really apply to the objectives' statistics are used. Each rests on the
+//! utilization law, `X x D_k <= c_k` at every resource `k` (work done per second never exceeds
+//! its servers), where `X` counts the requests whose work `k` must do:
+//!
+//! - **Open workload** at `lambda` requests/s: if the objectives hold, at most a fraction `e`
+//!   of the requests fail (the error-rate objective, or one minus the availability one), so
+//!   at least `(1 - e) lambda` requests/s succeed, each after doing its work (the server keeps
+//!   working on a request whose client gave up, and a request turned away does no work; which
+//!   one is turned away does not depend on the work it would do). So
+//!   `(1 - e) lambda D_k / c_k < 1` is necessary; at 1 or above, the queue of work grows
+//!   without end.
+//! - **Closed workload** of `N` users thinking `Z` on average: Little's law over a user's cycle
+//!   gives `X = N / (Z + R)`, with `R` the mean time a request takes as its client sees it.
+//!   If the objectives hold and every request ends by its timeout `T`, then `R` is at most
+//!   `(1 - e) (q t + (1 - q) T) + e T` for a latency objective `p(q) < t` over all successful
+//!   responses (a `q` share of them within `t`, the rest within `T`; failures within `T`).
+//!   So `X >= N / (Z + R_max)` and `(1 - e) X D_k / c_k < 1` is necessary.
+//!
+//! A bound on the mean response time alone is never used against a percentile objective:
+//! only the chain above, through the throughput, which holds for any distribution. Passive
+//! holdings (sync workers, pools, proxy connections) enter with their lower-bound demand
+//! (the service times they hold), which keeps the condition necessary. A background queue is
+//! left out: a request only hands it a job, so its backlog does not delay the request.
+
+use crate::analysis::capacity::demand_rows;
+use crate::model::{Checked, Target, Workload};
+
+/// Why a configuration cannot meet its objectives at a load, found without simulating it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Breach {
+    /// The resource row that would be over capacity.
+    pub resource: String,
+    /// The utilization it would need at least, as a fraction.
+    pub utilization_at_least: f64,
+    /// The bound in words, with its figures.
+    pub text: String,
+}
+
+/// The largest share of requests the global objectives let fail: the tightest of the
+/// error-rate and availability targets, 1 when there is none.
+fn allowed_errors(c: &Checked) -> f64 {
+    let mut e: f64 = 1.0;
+    for slo in c.model.slos.iter().filter(|s| s.endpoint.is_none()) {
+        for t in &slo.targets {
+            match *t {
+                Target::ErrorRate { max } => e = e.min(max),
+                Target::Availability { min } => e = e.min(1.0 - min),
+                _ => {}
+            }
+        }
+    }
+    e.clamp(0.0, 1.0)
+}
+
+/// The longest a request can take as its client sees it: the largest timeout of the mix's
+/// endpoints, when every one of them has one and none retries.
+fn longest_request_s(c: &Checked) -> Option<f64> {
+    let mut longest: f64 = 0.0;
+    for (i, e) in c.model.endpoints.iter().enumerate() {
+        if c.mix[i] <= 0.0 {
+            continue;
+        }
+        if e.retry.as_ref().is_some_and(|r| r.count > 0) {
+            return None;
+        }
+        longest = longest.max(e.timeout_s?);
+    }
+    Some(longest)
+}
+
+/// The largest mean response time (as clients see it) that the global objectives allow, when
+/// they bound it at all: the tightest over the global latency objectives.
+fn largest_mean_s(c: &Checked, e: f64) -> Option<f64> {
+    let t_max = longest_request_s(c)?;
+    c.model
+        .slos
+        .iter()
+        .filter(|s| s.endpoint.is_none())
+        .flat_map(|s| &s.targets)
+        .filter_map(|t| match *t {
+            Target::Latency { percentile, max_s } => {
+                let q = percentile / 100.0;
+                Some((1.0 - e) * (q * max_s + (1.0 - q) * t_max) + e * t_max)
+            }
+            _ => None,
+        })
+        .min_by(f64::total_cmp)
+}
+
+/// The first necessary condition that `c` breaks at `level` (users, or requests/s), if any.
+pub fn breach(c: &Checked, level: f64) -> Option<Breach> {
+    let e = allowed_errors(c);
+    if e >= 1.0 {
+        return None;
+    }
+    let (throughput, why) = match &c.workload {
+        Workload::Open { .. } => (level, format!("{level:.4} requests/s arrive")),
+        Workload::Closed { think, .. } => {
+            let r_max = largest_mean_s(c, e)?;
+            let z = think.mean();
+            let x = level.floor() / (z + r_max);
+            let why = format!(
+                "{} users thinking {z:.3} s need at least {x:.1} requests/s when every objective holds (mean response at most {r_max:.3} s by the latency, error and timeout bounds)",
+                level.floor()
+            );
+            (x, why)
+        }
+    };
+    let served = (1.0 - e) * throughput;
+    demand_rows(c)
+        .into_iter()
+        .filter(|r| r.1 != "background")
+        .filter_map(|(name, _, servers, d, _)| {
+            let k = f64::from(servers?);
+            let u = served * d.seconds / k;
+            (u >= 1.0).then(|| Breach {
+                text: format!(
+                    "utilization law: {why}; at least {:.2} % of them succeed, which puts `{name}` at {:.0} % or more ({:.3} ms of work per request over {} servers)",
+                    100.0 * (1.0 - e),
+                    100.0 * u,
+                    d.seconds * 1e3,
+                    servers.unwrap_or(0)
+                ),
+                resource: name,
+                utilization_at_least: u,
+            })
+        })
+        .max_by(|a, b| a.utilization_at_least.total_cmp(&b.utilization_at_least))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn mmc(servers: i64, rate: f64, timeout: Option<f64>) -> Checked {
+        let mut m = Model::new("m");
+        m.resources = vec![Resource {
+            name: "s".into(),
+            kind: ResourceKind::Station(
+                StationSpec::new(servers, None, Some(Dist::exponential(0.01).unwrap())).unwrap(),
+            ),
+            origin: None,
+        }];
+        m.endpoints = vec![Endpoint {
+            name: "GET /".into(),
+            weight: 1.0,
+            steps: vec![Step::Visit {
+                station: "s".into(),
+                service: None,
+            }],
+            app: None,
+            timeout_s: timeout,
+            retry: None,
+            origin: None,
+            response_bytes: None,
+        }];
+        m.workload = Some(Workload::Open {
+            arrivals: Arrivals::Poisson { rate_per_s: rate },
+        });
+        m.slos = vec![Slo {
+            endpoint: None,
+            targets: vec![
+                Target::Latency {
+                    percentile: 95.0,
+                    max_s: 0.05,
+                },
+                Target::ErrorRate { max: 0.01 },
+            ],
+            apdex_t_s: None,
+            origin: None,
+        }];
+        validate(m).unwrap()
+    }
+
+    #[test]
+    fn the_utilization_law_counts_the_requests_that_must_succeed() {
+        // 250/s x 10 ms over 2 servers = 1.25; 99 % must succeed: 1.2375 >= 1.
+        let b = breach(&mmc(2, 250.0, None), 250.0).expect("over capacity");
+        assert!((b.utilization_at_least - 1.2375).abs() < 1e-9, "{b:?}");
+        assert!(b.text.contains("`s`"), "{}", b.text);
+        // 3 servers: 0.825, possible.
+        assert!(breach(&mmc(3, 250.0, None), 250.0).is_none());
+        // 201/s over 2 servers: 1.005 x 0.99 = 0.995 < 1: not ruled out (1 % may fail).
+        assert!(breach(&mmc(2, 201.0, None), 201.0).is_none());
+    }
+}
