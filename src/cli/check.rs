@@ -39,6 +39,7 @@ fn render(c: &Checked, loads: &[ScenarioLoad]) -> String {
     outlook(&mut out, &c.model);
     data_volume(&mut out, c);
     variants(&mut out, &c.model);
+    scaling(&mut out, &c.model);
     for l in loads {
         scenario(&mut out, c, l);
     }
@@ -213,6 +214,71 @@ fn variants(out: &mut String, m: &Model) {
             .map_or(String::new(), |r| format!(": {r}"));
         let _ = writeln!(out, "  {}{effort}{why}", v.name);
     }
+}
+
+/// The scaling options and prices the capacity search may use, and today's cost.
+fn scaling(out: &mut String, m: &Model) {
+    let Ok(Some(space)) = crate::model::config::Space::of(m) else {
+        return;
+    };
+    let cur = &space.currency;
+    let budget = space
+        .budget
+        .map_or(String::new(), |b| format!(", budget {b} {cur}/month"));
+    let _ = writeln!(out, "\nscaling options (prices in {cur}/month{budget})");
+    for s in &m.scaling {
+        let mut parts: Vec<String> = s
+            .options
+            .iter()
+            .map(|o| {
+                let price = if o.unit_price > 0.0 {
+                    format!(" at {} each per node", o.unit_price)
+                } else {
+                    String::new()
+                };
+                let lead = if o.lead_time_s > 0.0 {
+                    format!(", lead time {}", fmt_duration(o.lead_time_s))
+                } else {
+                    String::new()
+                };
+                format!("{} {}..{}{price}{lead}", o.knob.word(), o.min, o.max)
+            })
+            .collect();
+        if s.sizes.is_empty() {
+            parts.push(format!("{} a node", s.price.unwrap_or(0.0)));
+        } else {
+            let sizes: Vec<String> = s
+                .sizes
+                .iter()
+                .enumerate()
+                .map(|(i, z)| {
+                    let today = if Some(i) == s.size { " (today)" } else { "" };
+                    format!("{}{today} {} a node", z.name, z.price)
+                })
+                .collect();
+            parts.push(format!("sizes {}", sizes.join(", ")));
+        }
+        let constraint = s
+            .constraint
+            .as_ref()
+            .map_or(String::new(), |c| format!("; {c}"));
+        let _ = writeln!(
+            out,
+            "  {:<11} scales out: {}; {}{constraint}",
+            s.resource,
+            s.scale_out.word(),
+            parts.join("; ")
+        );
+    }
+    let today = space.today();
+    let (within, over) = space.in_cost_order(m);
+    let _ = writeln!(
+        out,
+        "  today       {}: {} {cur}/month; {} configurations within the budget, {over} above it",
+        space.describe(m, &today),
+        space.cost(m, &today),
+        within.len()
+    );
 }
 
 fn cap(x: Option<u32>) -> String {

@@ -17,10 +17,13 @@ pub fn money(x: f64, currency: &str) -> String {
     }
 }
 
-/// A signed amount: `+115 EUR`.
-fn signed(x: f64, currency: &str) -> String {
-    let sign = if x >= 0.0 { "+" } else { "-" };
-    format!("{sign}{}", money(x.abs(), currency))
+/// An amount against today's: `+115 EUR over today`, `65 EUR less than today`.
+fn against_today(x: f64, currency: &str) -> String {
+    if x >= 0.0 {
+        format!("+{} over today", money(x, currency))
+    } else {
+        format!("{} less than today", money(-x, currency))
+    }
 }
 
 /// A month with a fraction, as a roadmap starts changes: `10.5`.
@@ -72,20 +75,30 @@ pub(super) fn answer(out: &mut String, r: &Results, unit: &str) {
         c.today.configuration,
         money(c.today.monthly_cost, cur)
     );
-    let held: Vec<String> = c
+    let mut held: Vec<(Option<&str>, Vec<String>)> = Vec::new();
+    for g in c
         .goals
         .iter()
         .filter(|g| g.answer.as_ref().is_some_and(|a| a.changes.is_empty()))
-        .map(|g| match &g.goal.hypothesis {
-            Some(h) => format!("{} ({h})", g.goal.label()),
-            None => g.goal.label(),
-        })
-        .collect();
+    {
+        let h = g.goal.hypothesis.as_deref();
+        match held.iter_mut().find(|(x, _)| *x == h) {
+            Some((_, labels)) => labels.push(g.goal.label()),
+            None => held.push((h, vec![g.goal.label()])),
+        }
+    }
     if !held.is_empty() {
+        let groups: Vec<String> = held
+            .iter()
+            .map(|(h, labels)| match h {
+                Some(h) => format!("{h}: {}", labels.join(", ")),
+                None => labels.join(", "),
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "  Today's configuration already holds every SLO at: {}.",
-            held.join(", ")
+            "  Today's configuration already holds every SLO ({}).",
+            groups.join("; ")
         );
     }
     for g in &c.goals {
@@ -124,7 +137,7 @@ pub(super) fn answer(out: &mut String, r: &Results, unit: &str) {
             let trigger = if s.trigger == "-" {
                 String::new()
             } else {
-                format!(" (trigger: {})", s.trigger)
+                format!("; trigger: {}", s.trigger)
             };
             format!(
                 "; start {} by month {}{late}{trigger}",
@@ -134,11 +147,11 @@ pub(super) fn answer(out: &mut String, r: &Results, unit: &str) {
         });
         let _ = writeln!(
             out,
-            "  Cheapest configuration holding every SLO {}: {}: {}/month ({} over today){start}.",
+            "  Cheapest configuration holding every SLO {}: {}: {}/month ({}){start}.",
             goal_name(g),
             a.configuration,
             money(a.monthly_cost, cur),
-            signed(a.extra_cost, cur)
+            against_today(a.extra_cost, cur)
         );
         let cheaper = g.record.len();
         let by_bound = g.ruled_out_by_bounds;

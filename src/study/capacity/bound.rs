@@ -103,10 +103,11 @@ pub fn breach(c: &Checked, level: f64) -> Option<Breach> {
         Workload::Closed { think, .. } => {
             let r_max = largest_mean_s(c, e)?;
             let z = think.mean();
-            let x = level.floor() / (z + r_max);
+            // The users a cell runs (see `cells::cell_level`).
+            let users = level.round().max(1.0);
+            let x = users / (z + r_max);
             let why = format!(
-                "{} users thinking {z:.3} s need at least {x:.1} requests/s when every objective holds (mean response at most {r_max:.3} s by the latency, error and timeout bounds)",
-                level.floor()
+                "{users} users thinking {z:.3} s need at least {x:.1} requests/s when every objective holds (mean response at most {r_max:.3} s by the latency, error and timeout bounds)"
             );
             (x, why)
         }

@@ -139,9 +139,13 @@ fn one(
         if answer.config == current {
             continue;
         }
-        let k = cands
-            .index_of(&current)
-            .expect("in service means a candidate");
+        let Some(k) = cands.index_of(&current) else {
+            note = Some(format!(
+                "the configuration in service ({}) costs more than the budget",
+                space.describe(model, &current)
+            ));
+            break;
+        };
         let Ok(subject) = cands.subject(k) else {
             break;
         };
@@ -347,7 +351,7 @@ fn trigger(
     }
     match best {
         Some((group, u)) => format!(
-            "{group} utilization above {:.0} % at the daily peak (simulated in month {month})",
+            "{group} utilization above {:.0} % at the daily peak (as simulated for month {month})",
             (u * 100.0).floor()
         ),
         None => {
@@ -355,7 +359,7 @@ fn trigger(
                 .estimate(&Scope::Global, Metric::latency(95.0))
                 .map_or(f64::NAN, |e| e.mean);
             format!(
-                "p95 above {} at the daily peak (simulated in month {month})",
+                "p95 above {} at the daily peak (as simulated for month {month})",
                 crate::format::fmt_ms(p95)
             )
         }
