@@ -139,6 +139,12 @@ pub fn run(a: &RunArgs, short: bool) -> Result<u8, CliError> {
                 "timing: study cells={} events={} wall_s={:.6}",
                 st.cells, st.events, st.wall_s
             );
+            if let Some(c) = &st.capacity {
+                eprintln!(
+                    "timing: capacity cells={} events={} wall_s={:.6} considered={} ruled_out_by_bounds={} simulated={}",
+                    c.cells, c.events, c.wall_s, c.considered, c.ruled_out_by_bounds, c.simulated
+                );
+            }
         }
         results.study = Some(st);
     }

@@ -408,6 +408,10 @@ fn headroom(
 ) -> Result<(), SimError> {
     let mut searched: Vec<(Config, BreakingPoint)> = Vec::new();
     let wanted: Vec<f64> = results.iter().map(|r| r.goal.level).collect();
+    let starts: Vec<(Config, f64)> = results
+        .iter()
+        .filter_map(|r| Some((r.answer.as_ref()?.config.clone(), r.goal.level)))
+        .collect();
     for r in results.iter_mut() {
         let Some(a) = r.answer.as_mut() else {
             continue;
@@ -421,8 +425,15 @@ fn headroom(
                 let subject: &Subject = cands
                     .built(k)
                     .expect("an answer was simulated, so its subject is built");
+                // The search starts from the heaviest goal this configuration answers (it
+                // holds there, with both seeds: a cell already simulated), not from today.
+                let from = starts
+                    .iter()
+                    .filter(|(c, _)| *c == a.config)
+                    .map(|x| x.1)
+                    .fold(base, f64::max);
                 let saturation = super::run::analytic_saturation(&subject.checked, base);
-                let bp = breaking::search_in(cells, subject, plan, base, saturation, &wanted)?;
+                let bp = breaking::search_in(cells, subject, plan, from, saturation, &wanted)?;
                 searched.push((a.config.clone(), bp.clone()));
                 bp
             }
