@@ -299,6 +299,25 @@ impl Scaling {
                     o.max
                 ));
             }
+            let most = match o.knob {
+                Knob::Instances => super::MAX_INSTANCES,
+                Knob::Replicas => super::MAX_REPLICAS,
+                _ => super::MAX_PARALLEL,
+            };
+            if o.max > most {
+                return invalid(format!(
+                    "`{}`: max {} is beyond the {most} a {} supports",
+                    o.knob.word(),
+                    o.max,
+                    kind.type_name()
+                ));
+            }
+            if o.direction == Direction::Horizontal && self.scale_out == ScaleOut::No {
+                return invalid(format!(
+                    "`{}` scales out, but the declaration says `horizontal: \"no\"`",
+                    o.knob.word()
+                ));
+            }
             if o.direction == Direction::Horizontal && o.unit_price != 0.0 {
                 return invalid(format!(
                     "`{}` adds nodes, each at the node's price: give `price` (or sizes) instead of a price per {}",
@@ -370,10 +389,14 @@ impl Scaling {
             }
         }
         if let ResourceKind::App(a) = kind {
-            if now.memory_mb.is_some() && a.memory.is_none() {
+            if let Some(z) = self
+                .sizes
+                .iter()
+                .find(|z| z.memory_mb.is_some() && a.memory.is_none())
+            {
                 return invalid(format!(
                     "size `{}` sets memory, but the app declares none",
-                    now.name
+                    z.name
                 ));
             }
             let agree = [

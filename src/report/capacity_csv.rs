@@ -49,6 +49,15 @@ fn render(
     Ok(vec![Output::new(file, bytes)])
 }
 
+/// The level column's name: users for a closed workload, requests/s for an open one.
+fn level_column(r: &Results) -> &'static str {
+    if r.closed_workload {
+        "level_users"
+    } else {
+        "level_rps"
+    }
+}
+
 /// The goal's identifying cells: hypothesis, goal, month, level.
 fn goal_cells(g: &GoalResult) -> Vec<String> {
     vec![
@@ -66,16 +75,11 @@ impl Exporter<Results> for CapacityCsv {
         let Some(c) = capacity(r) else {
             return Ok(Vec::new());
         };
-        let level = if r.closed_workload {
-            "level_users"
-        } else {
-            "level_rps"
-        };
         let header = [
             "hypothesis",
             "goal",
             "month",
-            level,
+            level_column(r),
             "configuration",
             "currency",
             "monthly_cost",
@@ -93,6 +97,7 @@ impl Exporter<Results> for CapacityCsv {
             "ci_low",
             "ci_high",
             "verdict",
+            "note",
         ];
         let mut rows = Vec::new();
         for g in &c.goals {
@@ -126,6 +131,7 @@ impl Exporter<Results> for CapacityCsv {
                             num(k.value.ci_low),
                             num(k.value.ci_high),
                             k.verdict.word().to_string(),
+                            String::new(),
                         ]);
                         rows.push(row);
                     }
@@ -149,16 +155,20 @@ impl Exporter<Results> for CapacityCsv {
                             u.objective.clone(),
                             String::new(),
                             String::new(),
-                            format!("best: {} ({})", u.best, u.best_configuration),
+                            String::new(),
                             String::new(),
                             String::new(),
                             "fail".to_string(),
+                            format!(
+                                "met by no configuration; at best {} ({})",
+                                u.best, u.best_configuration
+                            ),
                         ]);
                         rows.push(row);
                     }
                     if g.unmet.is_empty() {
                         let mut row = head.clone();
-                        row.extend(std::iter::repeat_n(String::new(), 7));
+                        row.extend(std::iter::repeat_n(String::new(), 8));
                         rows.push(row);
                     }
                 }
@@ -178,7 +188,7 @@ impl Exporter<Results> for CandidatesCsv {
             "hypothesis",
             "goal",
             "month",
-            "level",
+            level_column(r),
             "rank",
             "configuration",
             "currency",

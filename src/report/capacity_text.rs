@@ -155,6 +155,13 @@ pub(super) fn answer(out: &mut String, r: &Results, unit: &str) {
         );
         let cheaper = g.record.len();
         let by_bound = g.ruled_out_by_bounds;
+        let simulated = g.record.iter().filter(|x| x.outcome.simulated()).count();
+        let invalid = cheaper - by_bound - simulated;
+        let invalid = if invalid > 0 {
+            format!(", {invalid} not a valid model")
+        } else {
+            String::new()
+        };
         let less: Vec<String> = a
             .one_less
             .iter()
@@ -186,8 +193,7 @@ pub(super) fn answer(out: &mut String, r: &Results, unit: &str) {
         });
         let _ = writeln!(
             out,
-            "    minimal: {cheaper} cheaper configuration(s) ruled out ({} simulated, {by_bound} by a bound); one unit less: {less}{head}.",
-            cheaper - by_bound
+            "    minimal: {cheaper} cheaper configuration(s) ruled out ({simulated} simulated, {by_bound} by a bound{invalid}); one unit less: {less}{head}."
         );
     }
     for rm in &c.roadmaps {

@@ -176,7 +176,15 @@ pub struct CapacityResults {
 pub fn goals(model: &Model, base: f64) -> Vec<Goal> {
     let mut out = Vec::new();
     for g in &model.growth {
-        for h in HORIZONS.into_iter().filter(|h| *h <= g.horizon_months) {
+        // The horizons within the hypothesis's own; its horizon itself when it is shorter.
+        let mut horizons: Vec<u32> = HORIZONS
+            .into_iter()
+            .filter(|h| *h <= g.horizon_months)
+            .collect();
+        if horizons.is_empty() {
+            horizons.push(g.horizon_months);
+        }
+        for h in horizons {
             out.push(Goal {
                 hypothesis: Some(g.name.clone()),
                 when: When::Horizon { months: h },

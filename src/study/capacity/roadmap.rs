@@ -10,8 +10,9 @@
 //! the latest whole month by which the change must start (one month before it is needed, at
 //! the latest), read off that month's simulated cell: a team that sees it cross the figure
 //! starts the change in time. An event needs the cheapest configuration that holds its peak
-//! without removing anything in service (a walk from the configuration of its month up), for
-//! the event's duration only; its cost is counted pro rata in its month.
+//! without removing anything in service (a walk from the configuration of its month up), from
+//! its lead time before the event to the event's end; its cost is counted pro rata in the
+//! months that span holds.
 
 use super::super::breach::{self, Search};
 use super::super::cell::{CellPlan, Holds};
@@ -198,7 +199,8 @@ fn one(
         .filter(|g| matches!(g.goal.when, When::Event { .. }))
         .collect();
     events.sort_by_key(|g| g.goal.month);
-    let mut extras: Vec<(u32, f64)> = Vec::new();
+    // The events' temporary changes: from, to (months) and their extra monthly cost.
+    let mut extras: Vec<(f64, f64, f64)> = Vec::new();
     for g in events {
         let When::Event {
             event, duration_s, ..
@@ -220,7 +222,7 @@ fn one(
                 configuration: space.describe(model, &at),
                 trigger: "-".to_string(),
                 reason: format!(
-                    "no configuration within the options and the budget, from the one in service up, holds {event}'s peak"
+                    "no configuration within the options and the budget, from the one in service up, holds the peak of {event}"
                 ),
                 event: Some(event.clone()),
                 monthly_cost: before,
@@ -234,13 +236,16 @@ fn one(
         let start_by = f64::from(g.goal.month) - lead;
         let days = duration_s / 86_400.0;
         if cost > before {
-            extras.push((g.goal.month, (cost - before) * days / DAYS_PER_MONTH));
+            // Paid from the start of the change (its lead time before the event) to the
+            // event's end, each month for the part of it that month holds.
+            let end = f64::from(g.goal.month) + days / DAYS_PER_MONTH;
+            extras.push((start_by.max(0.0), end, cost - before));
         }
         let (action, trigger, reason) = if changes.is_empty() {
             (
                 "none: the configuration in service holds it".to_string(),
                 "-".to_string(),
-                format!("the configuration in service holds {event}'s peak"),
+                format!("the configuration in service holds the peak of {event}"),
             )
         } else {
             (
@@ -251,7 +256,7 @@ fn one(
                 ),
                 format!("{event} scheduled in month {}", g.goal.month),
                 format!(
-                    "the configuration in service fails {event}'s peak; the cheapest that holds it without removing anything is this one"
+                    "the configuration in service fails the peak of {event}; the cheapest that holds it without removing anything is this one"
                 ),
             )
         };
@@ -279,7 +284,11 @@ fn one(
         .map(|m| {
             let c = config_at(&in_service, m);
             let components = space.costs(model, c);
-            let events_extra: f64 = extras.iter().filter(|(e, _)| *e == m).map(|x| x.1).sum();
+            let (a, b) = (f64::from(m), f64::from(m) + 1.0);
+            let events_extra: f64 = extras
+                .iter()
+                .map(|&(from, to, extra)| extra * (to.min(b) - from.max(a)).max(0.0))
+                .sum();
             let total = components.iter().map(|x| x.monthly).sum::<f64>() + events_extra;
             MonthCost {
                 month: m,
