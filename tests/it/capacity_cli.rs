@@ -328,3 +328,28 @@ fn a_budget_below_every_configuration_that_holds_is_reported_with_those_above_it
         "{g}"
     );
 }
+
+#[test]
+fn a_budget_below_todays_cost_still_finds_a_cheaper_configuration() {
+    // 8/s: today's 4 servers (400 EUR) are above the 300 EUR budget, and 2 servers hold
+    // (40 % busy; 1 server gives p95 1.5 s). The roadmap keeps today's configuration in
+    // service while it holds, so it simulates today's configuration too, above the budget.
+    let tmp = tempdir();
+    let model = mmc(8, 4, 8, "#{ currency: \"EUR\", budget: 300 }", "");
+    let summary = run_capacity(tmp.path(), &model);
+    let cheapest = line(
+        &summary,
+        "Cheapest configuration holding every SLO at today's peak: pool: 2 servers: 200 EUR/month (-200 EUR over today)",
+    );
+    assert!(!cheapest.contains("start"), "{cheapest}");
+    let c = capacity_json(tmp.path());
+    assert_eq!(
+        (c["configurations"].as_u64(), c["over_budget"].as_u64()),
+        (Some(3), Some(5))
+    );
+    let g = &c["goals"][0];
+    assert_eq!(g["answer"]["monthly_cost"].as_f64(), Some(200.0), "{g}");
+    let record = g["record"].as_array().unwrap();
+    assert_eq!(record.len(), 1, "{g}");
+    assert_eq!(record[0]["configuration"], "pool: 1 server");
+}

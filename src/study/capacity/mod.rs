@@ -270,7 +270,7 @@ pub fn run(
             components: space.costs(model, &today),
         },
         options: model.scaling.clone(),
-        configurations: cands.list.len(),
+        configurations: cands.within,
         over_budget: cands.over_budget,
         goals: results,
         roadmaps,
