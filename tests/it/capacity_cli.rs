@@ -353,3 +353,35 @@ fn a_budget_below_todays_cost_still_finds_a_cheaper_configuration() {
     assert_eq!(record.len(), 1, "{g}");
     assert_eq!(record[0]["configuration"], "pool: 1 server");
 }
+
+#[test]
+fn when_every_configuration_is_ruled_out_by_a_bound_the_run_says_what_the_bound_proved() {
+    // 35/s needs 5 servers; at most 3 are offered, and even 3 would be 117 % busy: no
+    // candidate is simulated, each is ruled out by the utilization law.
+    let tmp = tempdir();
+    let summary = run_capacity(tmp.path(), &mmc(35, 3, 3, "#{ currency: \"EUR\" }", ""));
+    let none = line(
+        &summary,
+        "No configuration within the options and the budget holds every SLO at today's peak: ",
+    );
+    assert!(
+        none.contains(
+            "p(95) < 450ms and error_rate < 0.1% together (at best `pool` 117 % busy or more by the utilization law, pool: 3 servers)"
+        ),
+        "{none}"
+    );
+    let c = capacity_json(tmp.path());
+    let g = &c["goals"][0];
+    assert!(g["answer"].is_null(), "{g}");
+    assert_eq!(
+        (g["ruled_out_by_bounds"].as_u64(), g["simulated"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let unmet = g["unmet"].as_array().expect("unmet objectives");
+    assert_eq!(unmet.len(), 1, "{g}");
+    assert_eq!(unmet[0]["best_configuration"], "pool: 3 servers");
+    let rows = table(tmp.path(), "capacity.csv");
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["verdict"], "fail");
+    assert!(rows[0]["estimate"].contains("117 % busy"), "{rows:#?}");
+}
