@@ -29,6 +29,8 @@ mod workload;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_scaling;
+#[cfg(test)]
 mod tests_study;
 
 pub use error::ScriptError;

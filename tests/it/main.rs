@@ -4,6 +4,7 @@ mod analytic;
 mod breakdown;
 mod breaks;
 mod capacity;
+mod capacity_cli;
 mod cli;
 mod conservation;
 mod corpus;

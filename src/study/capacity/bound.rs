@@ -190,4 +190,124 @@ mod tests {
         // 201/s over 2 servers: 1.005 x 0.99 = 0.995 < 1: not ruled out (1 % may fail).
         assert!(breach(&mmc(2, 201.0, None), 201.0).is_none());
     }
+
+    /// A station of `servers` servers (10 ms exponential services) behind two endpoints with
+    /// these timeouts, weights 3:1, visited by a closed workload thinking 1 s on average; the
+    /// objectives p95 < 50 ms with `targets` besides.
+    fn closed(servers: i64, timeouts: [Option<f64>; 2], targets: Vec<Target>) -> Checked {
+        let mut m = Model::new("closed");
+        m.resources = vec![Resource {
+            name: "s".into(),
+            kind: ResourceKind::Station(
+                StationSpec::new(servers, None, Some(Dist::exponential(0.01).unwrap())).unwrap(),
+            ),
+            origin: None,
+        }];
+        m.endpoints = [("GET /a", 3.0), ("GET /b", 1.0)]
+            .into_iter()
+            .zip(timeouts)
+            .map(|((name, weight), timeout_s)| Endpoint {
+                name: name.into(),
+                weight,
+                steps: vec![Step::Visit {
+                    station: "s".into(),
+                    service: None,
+                }],
+                app: None,
+                timeout_s,
+                retry: None,
+                origin: None,
+                response_bytes: None,
+            })
+            .collect();
+        m.workload = Some(Workload::Closed {
+            users: 10,
+            think: Dist::exponential(1.0).unwrap(),
+            on_start: None,
+        });
+        let mut all = vec![Target::Latency {
+            percentile: 95.0,
+            max_s: 0.05,
+        }];
+        all.extend(targets);
+        m.slos = vec![Slo {
+            endpoint: None,
+            targets: all,
+            apdex_t_s: None,
+            origin: None,
+        }];
+        validate(m).unwrap()
+    }
+
+    fn errors(max: f64) -> Vec<Target> {
+        vec![Target::ErrorRate { max }]
+    }
+
+    #[test]
+    fn a_closed_workload_with_timeouts_everywhere_is_bounded_through_littles_law() {
+        // Every request ends within the longest timeout, T = 2 s. With 1 % errors allowed and
+        // p95 < 50 ms, the mean response is at most 0.99 (0.95 x 0.05 + 0.05 x 2) + 0.01 x 2
+        // = 0.166225 s, so 1000 users thinking 1 s send at least 1000 / 1.166225 = 857.5
+        // requests/s, 99 % of which succeed after 10 ms of work: 8.49 servers busy at least.
+        let r_max = 0.99 * (0.95 * 0.05 + 0.05 * 2.0) + 0.01 * 2.0;
+        let busy = 0.99 * 1000.0 / (1.0 + r_max) * 0.01;
+        let c = closed(2, [Some(1.0), Some(2.0)], errors(0.01));
+        let b = breach(&c, 1000.0).expect("2 servers cannot serve 1000 users");
+        assert_eq!(b.resource, "s");
+        assert!(
+            (b.utilization_at_least - busy / 2.0).abs() < 1e-9,
+            "{b:?} against {}",
+            busy / 2.0
+        );
+        assert!(b.text.contains("1000 users thinking 1.000 s"), "{}", b.text);
+        assert!(b.text.contains("0.166 s"), "{}", b.text);
+        // 8 servers: 106 % busy at least, ruled out; 9 servers: 94 %, not ruled out.
+        assert!(breach(&closed(8, [Some(1.0), Some(2.0)], errors(0.01)), 1000.0).is_some());
+        assert!(breach(&closed(9, [Some(1.0), Some(2.0)], errors(0.01)), 1000.0).is_none());
+        // Fewer users on 2 servers: 100 users need 0.85 servers busy at least.
+        assert!(breach(&c, 100.0).is_none());
+        // The two servers are full from 235.6 users; users are whole, so 235.9 count as 235
+        // (99.7 % busy, not ruled out) and 236 are ruled out.
+        let edge = 2.0 / (0.99 * 0.01) * (1.0 + r_max);
+        assert_eq!(edge.floor(), 235.0);
+        assert!(breach(&c, edge.floor()).is_none(), "{edge}");
+        assert!(breach(&c, edge.floor() + 0.9).is_none(), "{edge}");
+        assert!(breach(&c, edge.floor() + 1.0).is_some(), "{edge}");
+        // An availability objective allows failures as an error rate does.
+        let available = closed(
+            2,
+            [Some(1.0), Some(2.0)],
+            vec![Target::Availability { min: 0.99 }],
+        );
+        let b2 = breach(&available, 1000.0).expect("ruled out through availability");
+        assert!((b2.utilization_at_least - b.utilization_at_least).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_closed_workload_without_a_timeout_everywhere_is_never_ruled_out() {
+        // One endpoint may take any time: its requests bound the throughput by nothing.
+        let c = closed(1, [Some(1.0), None], errors(0.01));
+        assert_eq!(breach(&c, 100_000.0), None);
+        // Retries stretch a request past its timeout: no bound either.
+        let mut c = closed(1, [Some(1.0), Some(1.0)], errors(0.01));
+        assert!(breach(&c, 100_000.0).is_some());
+        c.model.endpoints[1].retry = Some(RetrySpec {
+            count: 2,
+            backoff: Dist::constant(0.1).unwrap(),
+        });
+        assert_eq!(breach(&c, 100_000.0), None);
+    }
+
+    #[test]
+    fn without_an_error_objective_nothing_is_ruled_out() {
+        // Every request may fail: none needs to be served. Closed and open alike.
+        let c = closed(1, [Some(1.0), Some(1.0)], Vec::new());
+        assert_eq!(breach(&c, 100_000.0), None);
+        let mut open = mmc(1, 10_000.0, None);
+        open.model.slos[0]
+            .targets
+            .retain(|t| !matches!(t, Target::ErrorRate { .. }));
+        let open = validate(open.model).unwrap();
+        assert_eq!(breach(&open, 10_000.0), None);
+    }
 }

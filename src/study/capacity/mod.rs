@@ -278,7 +278,7 @@ pub fn run(
             components: space.costs(model, &today),
         },
         options: model.scaling.clone(),
-        configurations: cands.list.len(),
+        configurations: cands.within,
         over_budget: cands.over_budget,
         goals: results,
         roadmaps,
@@ -367,10 +367,11 @@ fn goal_result(
     }
 }
 
-/// The objectives no simulated candidate passed, each with the best figure reached and where.
+/// The objectives no simulated candidate passed, each with the best figure reached and where;
+/// when no candidate was simulated, what the bounds that ruled them out proved.
 fn unmet(w: &Walk, cands: &Candidates) -> Vec<Unmet> {
     let Some((_, first)) = w.simulated.first() else {
-        return Vec::new();
+        return unmet_by_bounds(w, cands);
     };
     let key = |c: &SloCheck| (c.endpoint.clone(), c.label.clone());
     let mut out = Vec::new();
@@ -402,6 +403,43 @@ fn unmet(w: &Walk, cands: &Candidates) -> Vec<Unmet> {
         }
     }
     out
+}
+
+/// Every candidate was ruled out by a bound (or invalid): the objectives the bound rests on,
+/// together, and the candidate whose proved utilization is the lowest.
+fn unmet_by_bounds(w: &Walk, cands: &Candidates) -> Vec<Unmet> {
+    let best = w
+        .record
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Bound { .. }))
+        .filter_map(|r| {
+            let b = bound::breach(&cands.built(r.rank)?.checked, w.level)?;
+            Some((r.rank, b))
+        })
+        .min_by(|a, b| {
+            a.1.utilization_at_least
+                .total_cmp(&b.1.utilization_at_least)
+        });
+    let Some((k, b)) = best else {
+        return Vec::new();
+    };
+    let objectives: Vec<String> = cands
+        .model
+        .slos
+        .iter()
+        .filter(|s| s.endpoint.is_none())
+        .flat_map(|s| &s.targets)
+        .map(crate::analysis::slo::label)
+        .collect();
+    vec![Unmet {
+        objective: format!("{} together", objectives.join(" and ")),
+        best: format!(
+            "`{}` {:.0} % busy or more by the utilization law",
+            b.resource,
+            100.0 * b.utilization_at_least
+        ),
+        best_configuration: cands.label(k),
+    }]
 }
 
 /// The breaking point of every configuration chosen, and what it means for each goal: the

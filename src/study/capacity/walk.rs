@@ -91,9 +91,13 @@ pub struct Candidate {
 pub struct Candidates<'a> {
     pub model: &'a Model,
     pub space: &'a Space,
-    /// Within the budget, cheapest first, with their monthly costs.
+    /// Within the budget, cheapest first, with their monthly costs; then today's
+    /// configuration when it is above the budget (the roadmap simulates it as the one in
+    /// service, but no walk takes it).
     pub list: Vec<(Config, f64)>,
-    /// Configurations above the budget, left out of `list`.
+    /// How many of `list` are within the budget: the candidates a walk takes.
+    pub within: usize,
+    /// Configurations above the budget, left out of the candidates.
     pub over_budget: usize,
     pub today: Config,
     built: Vec<Option<Result<Subject, String>>>,
@@ -105,14 +109,21 @@ const SUBJECT_PREFIX: &str = "capacity: ";
 
 impl<'a> Candidates<'a> {
     pub fn new(model: &'a Model, space: &'a Space, watch: Option<Arc<dyn Watch>>) -> Self {
-        let (list, over_budget) = space.in_cost_order(model);
+        let (mut list, over_budget) = space.in_cost_order(model);
+        let within = list.len();
+        let today = space.today();
+        if !list.iter().any(|(c, _)| *c == today) {
+            let cost = space.cost(model, &today);
+            list.push((today.clone(), cost));
+        }
         let n = list.len();
         Candidates {
             model,
             space,
             list,
+            within,
             over_budget,
-            today: space.today(),
+            today,
             built: (0..n).map(|_| None).collect(),
             watch,
         }
@@ -226,7 +237,7 @@ impl Walk {
                 return Ok(None);
             }
             let k = self.pos;
-            if k >= cands.list.len() {
+            if k >= cands.within {
                 self.state = State::Done;
                 return Ok(None);
             }
