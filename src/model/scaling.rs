@@ -133,6 +133,17 @@ pub fn nodes(kind: &ResourceKind) -> u32 {
     }
 }
 
+/// The kind with its article, for a message: `an app`, `a database`.
+pub fn a_kind(kind: &ResourceKind) -> String {
+    let name = kind.type_name();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
 /// One scaling option: the values a knob may take, what a unit costs, how long a change takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScalingOption {
@@ -268,8 +279,8 @@ impl Scaling {
                     words.join(", ")
                 };
                 return invalid(format!(
-                    "a {} has no `{}` to scale (options: {choices})",
-                    kind.type_name(),
+                    "{} has no `{}` to scale (options: {choices})",
+                    a_kind(kind),
                     o.knob.word()
                 ));
             };
@@ -306,10 +317,10 @@ impl Scaling {
             };
             if o.max > most {
                 return invalid(format!(
-                    "`{}`: max {} is beyond the {most} a {} supports",
+                    "`{}`: max {} is beyond the {most} {} supports",
                     o.knob.word(),
                     o.max,
-                    kind.type_name()
+                    a_kind(kind)
                 ));
             }
             if o.direction == Direction::Horizontal && self.scale_out == ScaleOut::No {
@@ -348,7 +359,7 @@ impl Scaling {
                 | ResourceKind::Station(_)
         );
         if !allows_sizes {
-            return invalid(format!("a {} has no instance sizes", kind.type_name()));
+            return invalid(format!("{} has no instance sizes", a_kind(kind)));
         }
         let now = self.size.and_then(|i| self.sizes.get(i));
         let Some(now) = now else {
@@ -359,9 +370,9 @@ impl Scaling {
                 && !matches!(kind, ResourceKind::App(_) | ResourceKind::Database(_))
             {
                 return invalid(format!(
-                    "size `{}`: a {} has no cores to set",
+                    "size `{}`: {} has no cores to set",
                     s.name,
-                    kind.type_name()
+                    a_kind(kind)
                 ));
             }
             if (s.memory_mb.is_some() || s.workers.is_some())

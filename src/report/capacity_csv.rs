@@ -158,7 +158,7 @@ impl Exporter<Results> for CapacityCsv {
                             String::new(),
                             String::new(),
                             String::new(),
-                            "fail".to_string(),
+                            u.verdict.word().to_string(),
                             format!(
                                 "met by no configuration; at best {} ({})",
                                 u.best, u.best_configuration

@@ -141,8 +141,8 @@ fn scaling(name: &str, kind: &crate::model::ResourceKind, o: &Opts) -> Result<Sc
                 valid.join(", ")
             };
             return Err(format!(
-                "a {} has no `{}` to scale (options: {valid})",
-                kind.type_name(),
+                "{} has no `{}` to scale (options: {valid})",
+                crate::model::scaling::a_kind(kind),
                 knob.word()
             ));
         };

@@ -35,11 +35,11 @@ m.event("campaign", #{ month: 3, multiplier: 1.5, duration: hours(48) });
 const TABLES: [(&str, &str); 4] = [
     (
         "capacity.csv",
-        "hypothesis,goal,month,level_rps,configuration,currency,monthly_cost,extra_monthly_cost,today_holds,candidates_considered,ruled_out_by_bounds,simulated,headroom_level,holds_until_month,objective,target,unit,estimate,ci_low,ci_high,verdict",
+        "hypothesis,goal,month,level_rps,configuration,currency,monthly_cost,extra_monthly_cost,today_holds,candidates_considered,ruled_out_by_bounds,simulated,headroom_level,holds_until_month,objective,target,unit,estimate,ci_low,ci_high,verdict,note",
     ),
     (
         "capacity_candidates.csv",
-        "hypothesis,goal,month,level,rank,configuration,currency,monthly_cost,outcome,reason",
+        "hypothesis,goal,month,level_rps,rank,configuration,currency,monthly_cost,outcome,reason",
     ),
     (
         "roadmap.csv",
@@ -283,10 +283,7 @@ fn when_nothing_holds_the_run_names_the_objective_and_the_best_figure_reached() 
     assert_eq!(rows.len(), unmet.len(), "{rows:#?}");
     assert_eq!(rows[0]["configuration"], "none holds");
     assert_eq!(rows[0]["verdict"], "fail");
-    assert!(
-        rows[0]["estimate"].contains("(pool: 3 servers)"),
-        "{rows:#?}"
-    );
+    assert!(rows[0]["note"].contains("(pool: 3 servers)"), "{rows:#?}");
     // Nothing to change to: no roadmap step.
     assert!(table(tmp.path(), "roadmap.csv").is_empty());
 }
@@ -332,16 +329,23 @@ fn a_budget_below_every_configuration_that_holds_is_reported_with_those_above_it
 #[test]
 fn a_budget_below_todays_cost_still_finds_a_cheaper_configuration() {
     // 8/s: today's 4 servers (400 EUR) are above the 300 EUR budget, and 2 servers hold
-    // (40 % busy; 1 server gives p95 1.5 s). The roadmap keeps today's configuration in
-    // service while it holds, so it simulates today's configuration too, above the budget.
+    // (40 % busy; 1 server gives p95 1.5 s). The roadmap changes to them at once: the
+    // configuration in service is above the budget.
     let tmp = tempdir();
     let model = mmc(8, 4, 8, "#{ currency: \"EUR\", budget: 300 }", "");
     let summary = run_capacity(tmp.path(), &model);
     let cheapest = line(
         &summary,
-        "Cheapest configuration holding every SLO at today's peak: pool: 2 servers: 200 EUR/month (-200 EUR over today)",
+        "Cheapest configuration holding every SLO at today's peak: pool: 2 servers: 200 EUR/month (200 EUR less than today)",
     );
-    assert!(!cheapest.contains("start"), "{cheapest}");
+    assert!(
+        cheapest.contains("start -2 pool servers by month"),
+        "{cheapest}"
+    );
+    assert!(
+        cheapest.contains("costs 400 EUR a month, above the budget"),
+        "{cheapest}"
+    );
     let c = capacity_json(tmp.path());
     assert_eq!(
         (c["configurations"].as_u64(), c["over_budget"].as_u64()),
@@ -383,5 +387,5 @@ fn when_every_configuration_is_ruled_out_by_a_bound_the_run_says_what_the_bound_
     let rows = table(tmp.path(), "capacity.csv");
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(rows[0]["verdict"], "fail");
-    assert!(rows[0]["estimate"].contains("117 % busy"), "{rows:#?}");
+    assert!(rows[0]["note"].contains("117 % busy"), "{rows:#?}");
 }

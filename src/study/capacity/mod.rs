@@ -116,6 +116,9 @@ pub struct Answer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unmet {
     pub objective: String,
+    /// `fail` when every candidate simulated failed it (or a bound rules them all out),
+    /// `inconclusive` when the best one could not decide it.
+    pub verdict: Verdict,
     pub best: String,
     pub best_configuration: String,
 }
@@ -393,6 +396,11 @@ fn unmet(w: &Walk, cands: &Candidates) -> Vec<Unmet> {
         }
         if let Some((_, k, c)) = best {
             out.push(Unmet {
+                verdict: if c.verdict == Verdict::Fail {
+                    Verdict::Fail
+                } else {
+                    Verdict::Inconclusive
+                },
                 objective: match &c.endpoint {
                     Some(e) => format!("{e}: {}", c.label),
                     None => c.label.clone(),
@@ -432,6 +440,7 @@ fn unmet_by_bounds(w: &Walk, cands: &Candidates) -> Vec<Unmet> {
         .map(crate::analysis::slo::label)
         .collect();
     vec![Unmet {
+        verdict: Verdict::Fail,
         objective: format!("{} together", objectives.join(" and ")),
         best: format!(
             "`{}` {:.0} % busy or more by the utilization law",

@@ -150,11 +150,15 @@ fn one(
         let Ok(subject) = cands.subject(k) else {
             break;
         };
+        // A configuration in service above the budget is changed at once, for the budget.
+        let before = space.cost(model, &current);
+        let over_budget = space.budget.is_some_and(|b| before > b + 1e-9);
         let (_, holds) = cells.settled(subject, plan, g.goal.level)?;
-        if holds == Holds::Yes {
+        if holds == Holds::Yes && !over_budget {
             continue;
         }
         let needed = match growth {
+            _ if over_budget => 0,
             Some(gr) => {
                 let first =
                     breach::first_breach(subject, plan, base, gr, cells, Search::Bisection, &[])?;
@@ -166,14 +170,29 @@ fn one(
         let lead = changes.iter().map(|c| c.lead_months).fold(0.0, f64::max);
         let start_by = f64::from(needed) - lead;
         let watch_month = (start_by.floor() as i64).min(i64::from(needed) - 1);
-        let trigger = if watch_month >= 0 {
+        let trigger = if over_budget {
+            format!(
+                "the configuration in service costs {before} {} a month, above the budget",
+                space.currency
+            )
+        } else if watch_month >= 0 {
             let level = level_at(growth, base, watch_month as u32);
             let (cell, _) = cells.settled(subject, plan, level)?;
             trigger(model, subject, cell, &changes, watch_month as u32)
         } else {
             "needed now: the configuration in service fails the first month's peak".to_string()
         };
-        let before = space.cost(model, &current);
+        let reason = if over_budget {
+            format!(
+                "the configuration in service is above the budget; the cheapest that holds {} is this one",
+                g.goal.label()
+            )
+        } else {
+            format!(
+                "the configuration in service fails from month {needed}; the cheapest that holds {} is this one",
+                g.goal.label()
+            )
+        };
         steps.push(RoadmapStep {
             month: needed,
             start_by_month: start_by,
@@ -181,10 +200,7 @@ fn one(
             action: action(&changes),
             configuration: answer.configuration.clone(),
             trigger,
-            reason: format!(
-                "the configuration in service fails from month {needed}; the cheapest that holds {} is this one",
-                g.goal.label()
-            ),
+            reason,
             event: None,
             monthly_cost: answer.monthly_cost,
             extra_monthly: answer.monthly_cost - before,
