@@ -283,6 +283,7 @@ fn mm3_whole_study() -> String {
         + r#"
 m.event("campaign", #{ month: 3, multiplier: 1.5, duration: hours(48) });
 m.variant("a fourth server", |m| { m.change(pool, #{ servers: 4 }); });
+m.scaling(pool, #{ servers: #{ min: 1, max: 6 }, price: 100 });
 "#
 }
 
@@ -314,19 +315,39 @@ fn the_parts_of_a_study_share_their_cells_and_read_what_they_would_simulate_alon
     assert_eq!(json(&whole.projections), json(&projections.projections));
     assert_eq!(json(&whole.events_at_peak), json(&events.events_at_peak));
     assert_eq!(json(&whole.whatifs), json(&whatifs.whatifs));
+    // The capacity search's answers and proofs too (its headroom starts from the study's
+    // breaking point when that part runs, so only the answers and records are compared).
+    let capacity = alone(Part::Capacity);
+    let answers = |st: &capsim::study::run::StudyResults| {
+        let c = st
+            .capacity
+            .as_ref()
+            .expect("the model declares scaling options");
+        let goals: Vec<_> = c
+            .goals
+            .iter()
+            .map(|g| (g.answer.as_ref().map(|a| a.config.clone()), json(&g.record)))
+            .collect();
+        goals
+    };
+    assert_eq!(answers(&whole), answers(&capacity));
     // Month 0 is today's peak, the search's first probe and the what-ifs' first baseline: one
     // cell for all of them, and so for every level two parts ask for.
     let bp = whole.breaking_point.as_ref().unwrap();
     assert!(
-        whole.cells < projections.cells + events.cells + whatifs.cells + bp.cells,
-        "{} cells in all, {} + {} + {} + {} alone",
+        whole.cells < projections.cells + events.cells + whatifs.cells + bp.cells + capacity.cells,
+        "{} cells in all, {} + {} + {} + {} + {} alone",
         whole.cells,
         projections.cells,
         events.cells,
         whatifs.cells,
-        bp.cells
+        bp.cells,
+        capacity.cells
     );
-    assert!(whole.events < projections.events + events.events + whatifs.events + bp.events);
+    assert!(
+        whole.events
+            < projections.events + events.events + whatifs.events + bp.events + capacity.events
+    );
 }
 
 #[test]
