@@ -62,6 +62,9 @@ fn step_for<'a>(c: &'a CapacityResults, g: &GoalResult) -> Option<&'a RoadmapSte
 }
 
 pub(super) fn answer(out: &mut String, r: &Results, unit: &str) {
+    if let Some(why) = r.study.as_ref().and_then(|s| s.capacity_skipped.as_ref()) {
+        let _ = writeln!(out, "  Capacity: {why}.");
+    }
     let Some(c) = r.study.as_ref().and_then(|s| s.capacity.as_ref()) else {
         return;
     };

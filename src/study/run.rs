@@ -105,6 +105,9 @@ pub struct StudyResults {
     /// The cheapest configurations, their proof and the roadmap (a model with scaling options).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<super::capacity::CapacityResults>,
+    /// Why the capacity search did not run, when the model declares scaling options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_skipped: Option<String>,
     /// Simulation work: cells and events over the whole study.
     pub cells: usize,
     pub events: u64,
@@ -363,6 +366,7 @@ fn run_inner(
         whatifs: Vec::new(),
         breaking_point: None,
         capacity: None,
+        capacity_skipped: None,
         cells: 0,
         events: 0,
         wall_s: 0.0,
@@ -370,7 +374,13 @@ fn run_inner(
     // One cache for every part. The breaking-point search runs first: its probes lean towards
     // the levels the other parts will ask for, which then cost nothing.
     let mut cells = Cells::default();
-    let wanted = wanted_levels(c, base, &params.parts);
+    let searched: Vec<Part> = params
+        .parts
+        .iter()
+        .copied()
+        .filter(|p| *p != Part::Capacity || plan.max_replications >= FIRST_LOOK)
+        .collect();
+    let wanted = wanted_levels(c, base, &searched);
     if params.parts.contains(&Part::BreakingPoint) {
         step("breaking point");
         let bp = breaking::search_in(&mut cells, &subject, &plan, base, saturation, &wanted)?;
@@ -418,7 +428,15 @@ fn run_inner(
             )?;
         }
     }
-    if params.parts.contains(&Part::Capacity) {
+    let capacity = params.parts.contains(&Part::Capacity) && !c.model.scaling.is_empty();
+    if capacity && plan.max_replications < FIRST_LOOK {
+        // Below the first look every percentile's interval reaches past the largest response
+        // seen: no candidate can pass, and the walk would simulate every configuration.
+        out.capacity_skipped = Some(format!(
+            "not searched: a cell's verdict needs at least {FIRST_LOOK} replications, the study has {}",
+            plan.max_replications
+        ));
+    } else if capacity {
         out.capacity = super::capacity::run(
             c,
             &plan,
