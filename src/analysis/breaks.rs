@@ -238,10 +238,7 @@ pub fn first_failure(
         .filter(|c| c.verdict == Verdict::Fail)
         .max_by(|a, b| excess(a).total_cmp(&excess(b)))?;
     Some(FirstFailure {
-        objective: match &worst.endpoint {
-            Some(e) => format!("{e}: {}", worst.label),
-            None => worst.label.clone(),
-        },
+        objective: worst.objective(),
         stage: None,
         value: worst.value.mean,
         threshold: worst.threshold,

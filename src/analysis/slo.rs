@@ -68,6 +68,14 @@ impl SloCheck {
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass
     }
+
+    /// The objective with its endpoint, as reports name it: `GET /x: p(95) < 200ms`.
+    pub fn objective(&self) -> String {
+        match &self.endpoint {
+            Some(e) => format!("{e}: {}", self.label),
+            None => self.label.clone(),
+        }
+    }
 }
 
 /// Judges every target of every objective of `model` against `agg`.

@@ -103,6 +103,28 @@ pub fn knobs_of(kind: &ResourceKind) -> &'static [(Knob, Direction)] {
     }
 }
 
+/// The direction of `knob` on a resource of this kind.
+///
+/// # Errors
+/// The kind has no such knob; the message names the knobs it has.
+pub fn direction(kind: &ResourceKind, knob: Knob) -> Result<Direction, SpecError> {
+    let offered = knobs_of(kind);
+    if let Some(&(_, dir)) = offered.iter().find(|(k, _)| *k == knob) {
+        return Ok(dir);
+    }
+    let words: Vec<&str> = offered.iter().map(|(k, _)| k.word()).collect();
+    let choices = if words.is_empty() {
+        "none: give it a price only".to_string()
+    } else {
+        words.join(", ")
+    };
+    Err(SpecError::Invalid(format!(
+        "{} has no `{}` to scale (options: {choices})",
+        a_kind(kind),
+        knob.word()
+    )))
+}
+
 /// The current value of `knob` on a resource of this kind, if it has one.
 pub fn current(kind: &ResourceKind, knob: Knob) -> Option<u32> {
     match (kind, knob) {
@@ -254,7 +276,7 @@ impl Scaling {
         self.options.iter().find(|o| o.knob == knob)
     }
 
-    /// The longest lead time of the changes this resource offers, seconds.
+    /// The lead time of a change of option `knob`, or of a resize (`None`), seconds.
     pub fn lead_time_s(&self, knob: Option<Knob>) -> f64 {
         match knob {
             Some(k) => self.option(k).map_or(0.0, |o| o.lead_time_s),
@@ -269,22 +291,8 @@ impl Scaling {
     /// a size that disagrees with the resource, or a resource with no price.
     pub fn check(&self, kind: &ResourceKind) -> Result<(), SpecError> {
         let invalid = |m: String| Err(SpecError::Invalid(m));
-        let offered = knobs_of(kind);
         for o in &self.options {
-            let Some(&(_, dir)) = offered.iter().find(|(k, _)| *k == o.knob) else {
-                let words: Vec<&str> = offered.iter().map(|(k, _)| k.word()).collect();
-                let choices = if words.is_empty() {
-                    "none: give it a price only".to_string()
-                } else {
-                    words.join(", ")
-                };
-                return invalid(format!(
-                    "{} has no `{}` to scale (options: {choices})",
-                    a_kind(kind),
-                    o.knob.word()
-                ));
-            };
-            if dir != o.direction {
+            if direction(kind, o.knob)? != o.direction {
                 return invalid(format!("`{}`: wrong direction", o.knob.word()));
             }
             let Some(now) = current(kind, o.knob) else {

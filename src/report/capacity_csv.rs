@@ -4,6 +4,7 @@
 //! answer and why it was ruled out), `roadmap.csv` (the changes by month with their start,
 //! trigger and cost) and `costs.csv` (each hypothesis's monthly cost per component).
 
+use super::csv::num;
 use super::{Exporter, Output, RenderError, Results};
 use crate::study::capacity::{CapacityResults, GoalResult};
 
@@ -11,14 +12,6 @@ pub struct CapacityCsv;
 pub struct CandidatesCsv;
 pub struct RoadmapCsv;
 pub struct CostsCsv;
-
-fn num(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        String::new()
-    }
-}
 
 fn opt<T: ToString>(x: Option<T>) -> String {
     x.map_or(String::new(), |v| v.to_string())
@@ -28,25 +21,14 @@ fn capacity(r: &Results) -> Option<&CapacityResults> {
     r.study.as_ref()?.capacity.as_ref()
 }
 
+/// A table's file from its header and rows.
 fn render(
     file: &'static str,
     header: &[&str],
     rows: Vec<Vec<String>>,
 ) -> Result<Vec<Output>, RenderError> {
-    let err = |e: csv::Error| RenderError::Render {
-        file: file.into(),
-        message: e.to_string(),
-    };
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(err)?;
-    for row in rows {
-        w.write_record(&row).map_err(err)?;
-    }
-    let bytes = w.into_inner().map_err(|e| RenderError::Render {
-        file: file.into(),
-        message: e.to_string(),
-    })?;
-    Ok(vec![Output::new(file, bytes)])
+    let header = header.iter().map(|h| h.to_string()).collect();
+    super::study_csv::render_rows(file, header, rows)
 }
 
 /// The level column's name: users for a closed workload, requests/s for an open one.
@@ -119,10 +101,7 @@ impl Exporter<Results> for CapacityCsv {
                     ]);
                     for k in &a.checks {
                         let mut row = head.clone();
-                        let objective = match &k.endpoint {
-                            Some(e) => format!("{e}: {}", k.label),
-                            None => k.label.clone(),
-                        };
+                        let objective = k.objective();
                         row.extend([
                             objective,
                             num(k.threshold),

@@ -6,6 +6,7 @@
 //! objective's verdict today and at +3/+6/+12 months) and `error_budget.csv` (the 30-day error
 //! budget and the Apdex there).
 
+use super::csv::num;
 use super::{Exporter, Output, RenderError, Results};
 use crate::stats::Estimate;
 
@@ -18,14 +19,6 @@ pub struct SloCsv;
 pub struct ErrorBudgetCsv;
 
 const BREAKING_POINT: &str = "breaking_point.csv";
-
-fn num(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        String::new()
-    }
-}
 
 /// The mean and both interval ends of an estimate.
 fn three(e: &Estimate) -> [String; 3] {
@@ -104,7 +97,7 @@ impl Exporter<Results> for BreakingPointCsv {
     }
 }
 
-fn render_rows(
+pub(super) fn render_rows(
     file: &'static str,
     header: Vec<String>,
     rows: Vec<Vec<String>>,

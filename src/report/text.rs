@@ -430,10 +430,7 @@ fn accounts(out: &mut String, accounts: &[SloAccount], unit: &str) {
             a.verdicts
                 .iter()
                 .filter(|c| c.verdict == v)
-                .map(|c| match &c.endpoint {
-                    Some(e) => format!("{e}: {}", c.label),
-                    None => c.label.clone(),
-                })
+                .map(|c| c.objective())
                 .collect()
         };
         let failing = named(crate::analysis::slo::Verdict::Fail);

@@ -9,7 +9,7 @@
 use super::builder::{ModelHandle, earlier};
 use super::values::*;
 use crate::model::scaling::{
-    CostPlan, Direction, InstanceSize, Knob, ScaleOut, Scaling, ScalingOption, knobs_of,
+    CostPlan, Direction, InstanceSize, Knob, ScaleOut, Scaling, ScalingOption,
 };
 use crate::model::{MAX_PARALLEL, MAX_RESOURCES};
 use rhai::{Array, Dynamic, Engine, NativeCallContext};
@@ -133,19 +133,7 @@ fn scaling(name: &str, kind: &crate::model::ResourceKind, o: &Opts) -> Result<Sc
         let Some(v) = o.get(knob.word()) else {
             continue;
         };
-        let Some(&(_, direction)) = knobs_of(kind).iter().find(|(k, _)| *k == knob) else {
-            let valid: Vec<&str> = knobs_of(kind).iter().map(|(k, _)| k.word()).collect();
-            let valid = if valid.is_empty() {
-                "none: give it a price only".to_string()
-            } else {
-                valid.join(", ")
-            };
-            return Err(format!(
-                "{} has no `{}` to scale (options: {valid})",
-                crate::model::scaling::a_kind(kind),
-                knob.word()
-            ));
-        };
+        let direction = crate::model::scaling::direction(kind, knob).map_err(msg)?;
         let what = format!("`{}`", knob.word());
         let oo = Opts::new(v, &what, OPTION_KEYS)?;
         let now = crate::model::scaling::current(kind, knob).unwrap_or(1);

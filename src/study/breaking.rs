@@ -281,10 +281,7 @@ fn first_to_break(cells: &[Probed]) -> Option<(String, f64)> {
             .iter()
             .filter(|k| k.verdict == Verdict::Fail)
             .max_by(|a, b| excess(a).total_cmp(&excess(b)))?;
-        let name = match &worst.endpoint {
-            Some(e) => format!("{e}: {}", worst.label),
-            None => worst.label.clone(),
-        };
+        let name = worst.objective();
         Some((name, p.point.level))
     })
 }

@@ -78,10 +78,7 @@ pub(super) fn breach(subject: &Subject, cell: &Cell, checks: &[SloCheck]) -> Opt
         .filter(|c| c.verdict == Verdict::Fail)
         .max_by(|a, b| excess(a).total_cmp(&excess(b)))?;
     Some(Breach {
-        objective: match &worst.endpoint {
-            Some(e) => format!("{e}: {}", worst.label),
-            None => worst.label.clone(),
-        },
+        objective: worst.objective(),
         check: worst.clone(),
         bottleneck: breaks::bottleneck(&subject.prog, &cell.aggregate),
     })

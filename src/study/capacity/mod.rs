@@ -401,10 +401,7 @@ fn unmet(w: &Walk, cands: &Candidates) -> Vec<Unmet> {
                 } else {
                     Verdict::Inconclusive
                 },
-                objective: match &c.endpoint {
-                    Some(e) => format!("{e}: {}", c.label),
-                    None => c.label.clone(),
-                },
+                objective: c.objective(),
                 best: walk::figure(c),
                 best_configuration: cands.label(k),
             });

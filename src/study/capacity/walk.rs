@@ -318,13 +318,9 @@ fn failing(checks: &[SloCheck], worst: Option<String>) -> (String, String) {
         .iter()
         .filter(|c| c.verdict == Verdict::Fail)
         .collect();
-    let name = |c: &SloCheck| match &c.endpoint {
-        Some(e) => format!("{e}: {}", c.label),
-        None => c.label.clone(),
-    };
     let pick = worst
         .as_ref()
-        .and_then(|w| fails.iter().find(|c| name(c) == *w))
+        .and_then(|w| fails.iter().find(|c| c.objective() == *w))
         .or(fails.first())
         .copied();
     let Some(c) = pick else {
@@ -336,17 +332,13 @@ fn failing(checks: &[SloCheck], worst: Option<String>) -> (String, String) {
     } else {
         String::new()
     };
-    (name(c), format!("simulated: {}{more}", figure(c)))
+    (c.objective(), format!("simulated: {}{more}", figure(c)))
 }
 
 /// An objective's figure against its target: `GET /x: p(95) < 200ms: 250ms ±10ms`.
 pub fn figure(c: &SloCheck) -> String {
-    let scope = c
-        .endpoint
-        .as_deref()
-        .map_or(String::new(), |e| format!("{e}: "));
     let shown = crate::format::estimate(&c.value, c.unit);
-    format!("{scope}{}: {shown}", c.label)
+    format!("{}: {shown}", c.objective())
 }
 
 fn undecided(checks: &[SloCheck], n: u32) -> String {
